@@ -1,0 +1,1 @@
+print("sluice-broker: not yet")

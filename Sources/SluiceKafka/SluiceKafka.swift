@@ -1,0 +1,2 @@
+// Placeholder until the Kafka layer lands.
+enum SluiceKafkaModule {}
