@@ -1,2 +1,0 @@
-// Placeholder until the Kafka layer lands.
-enum SluiceKafkaModule {}

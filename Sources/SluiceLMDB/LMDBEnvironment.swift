@@ -1,0 +1,318 @@
+internal import CLMDB
+public import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An LMDB environment in a Sluice state directory: the files `data.mdb`, `lock.mdb` and `sluice.lock`.
+///
+/// Opening an environment takes the directory's advisory lock, so a second process
+/// (or a second environment in this process) cannot open the same directory while
+/// this one is open, and refuses directories that do not hold a Sluice store or hold
+/// one of a newer format version. The environment is closed when the last reference goes away.
+///
+/// Transactions are synchronous closures: ``read(_:)`` sees a snapshot, ``write(_:)``
+/// commits on return and aborts on throw. Never hold one across an `await`; a durable
+/// commit blocks on `fsync`, so call ``write(_:)`` from a thread that may block.
+///
+/// `@unchecked Sendable`: the `MDB_env` handle is thread-safe for the calls made here
+/// (transactions are opened with `MDB_NOTLS` and never shared between threads, since
+/// each lives inside one synchronous closure); map resizes are kept apart from open
+/// transactions by ``LMDBTransactionGate``; the remaining mutable state sits in `Mutex`es.
+public final class LMDBEnvironment: @unchecked Sendable {
+    /// The format version of the environment layout written by this build.
+    public static let formatVersion: UInt32 = 1
+
+    /// The key of the meta record in the unnamed main database; no named database may use it.
+    static let metaKey: [UInt8] = Array("sluice.meta".utf8)
+    /// The first bytes of the meta record.
+    static let magic: [UInt8] = Array("SLUICEDB".utf8)
+
+    /// The state directory.
+    public let directory: String
+    /// The configuration the environment was opened with.
+    public let configuration: LMDBConfiguration
+
+    let handle: OpaquePointer
+    private let lockFile: LMDBLockFile
+    private let gate = LMDBTransactionGate()
+    private let databases = Mutex<[String: LMDBDatabase]>([:])
+    private let currentMapSize: Mutex<Int>
+    private let pageSize: Int
+    private let logger: Logger
+
+    /// Opens (creating if needed) the environment in `directory`.
+    ///
+    /// - Throws: ``LMDBError`` with code ``LMDBError/Code-swift.struct/directoryInUse`` when another
+    ///   environment holds the directory, ``LMDBError/Code-swift.struct/notASluiceStore`` for foreign or
+    ///   damaged files, ``LMDBError/Code-swift.struct/unsupportedFormatVersion`` for a newer layout, and
+    ///   ``LMDBError/Code-swift.struct/invalidConfiguration`` for a bad `configuration`.
+    public init(
+        directory: String, configuration: LMDBConfiguration = .init(),
+        logger: Logger = Logger(label: "sluice.lmdb")
+    ) throws {
+        try configuration.validate()
+        var logger = logger
+        logger[metadataKey: "sluice.state_directory"] = "\(directory)"
+        self.logger = logger
+        self.directory = directory
+        self.configuration = configuration
+        try Self.createDirectory(directory)
+        lockFile = try LMDBLockFile(directory: directory)
+
+        pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+        let initialMapSize = Self.round(configuration.initialMapSize, toMultipleOf: pageSize)
+        var environment: OpaquePointer?
+        try lmdbCheck(mdb_env_create(&environment), "create an LMDB environment", path: directory)
+        guard let environment else {
+            throw LMDBError(code: .ioFailure, message: "mdb_env_create returned no environment for \(directory).")
+        }
+        var flags = UInt32(MDB_NOTLS)
+        if !configuration.isDurable { flags |= UInt32(MDB_NOSYNC) }
+        if configuration.flags.contains(.noReadAhead) { flags |= UInt32(MDB_NORDAHEAD) }
+        if configuration.flags.contains(.noMetaSync) { flags |= UInt32(MDB_NOMETASYNC) }
+        if configuration.flags.contains(.noMemoryInit) { flags |= UInt32(MDB_NOMEMINIT) }
+        do {
+            try lmdbCheck(
+                mdb_env_set_maxreaders(environment, UInt32(configuration.maxReaders)), "set the reader count",
+                path: directory)
+            try lmdbCheck(
+                mdb_env_set_maxdbs(environment, MDB_dbi(configuration.maxDatabases)), "set the database count",
+                path: directory)
+            try lmdbCheck(mdb_env_set_mapsize(environment, initialMapSize), "set the map size", path: directory)
+            let openCode = mdb_env_open(environment, directory, flags, 0o644)
+            if openCode == MDB_INVALID || openCode == MDB_VERSION_MISMATCH {
+                throw LMDBError(
+                    code: .notASluiceStore,
+                    message: "\(directory)/data.mdb is not a Sluice state store (not an LMDB file of a version this "
+                        + "build reads). Point Sluice at its own state directory, or move the file away.",
+                    returnCode: openCode)
+            }
+            try lmdbCheck(openCode, "open the LMDB environment", path: directory)
+        } catch {
+            mdb_env_close(environment)
+            throw error
+        }
+        handle = environment
+
+        var deadReaders: Int32 = 0
+        let readerCheck = mdb_reader_check(environment, &deadReaders)
+        var info = MDB_envinfo()
+        mdb_env_info(environment, &info)
+        currentMapSize = Mutex(info.me_mapsize)
+        try lmdbCheck(readerCheck, "clear stale readers", path: directory)
+        if deadReaders > 0 {
+            logger.info("Cleared stale LMDB readers", metadata: ["sluice.lmdb.stale_readers": "\(deadReaders)"])
+        }
+        try checkOrWriteMetaRecord()
+    }
+
+    deinit {
+        mdb_env_close(handle)
+    }
+
+    /// The current size of the memory map, in bytes.
+    public var mapSize: Int {
+        currentMapSize.withLock { $0 }
+    }
+
+    // MARK: Databases
+
+    /// Returns the named database, creating it if it does not exist.
+    ///
+    /// Names are fixed strings chosen by the program; `"sluice.meta"` is reserved.
+    public func database(named name: String) throws -> LMDBDatabase {
+        precondition(!name.isEmpty && Array(name.utf8) != Self.metaKey, "LMDB database name '\(name)' is reserved.")
+        if let database = databases.withLock({ $0[name] }) {
+            return database
+        }
+        let database = try write { transaction in
+            var dbi: MDB_dbi = 0
+            try lmdbCheck(
+                mdb_dbi_open(transaction.handle, name, UInt32(MDB_CREATE), &dbi), "open database '\(name)'",
+                path: directory)
+            return LMDBDatabase(name: name, handle: dbi, environmentID: ObjectIdentifier(self))
+        }
+        databases.withLock { $0[name] = database }
+        return database
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only transaction: a consistent snapshot, unaffected by concurrent writes.
+    ///
+    /// Read transactions of several threads run in parallel. Keep them short: a long one
+    /// keeps old pages from being reused and delays map growth.
+    public func read<Result>(_ body: (LMDBTransaction) throws -> Result) throws -> Result {
+        while true {
+            gate.enter()
+            var txn: OpaquePointer?
+            let returnCode = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
+            guard returnCode == MDB_SUCCESS, let txn else {
+                gate.leave()
+                if returnCode == MDB_MAP_RESIZED {
+                    try adoptResizedMap()
+                    continue
+                }
+                throw LMDBError(returnCode: returnCode, operation: "begin a read transaction", path: directory)
+            }
+            let transaction = LMDBTransaction(handle: txn, environment: self)
+            defer {
+                transaction.handle = nil
+                mdb_txn_abort(txn)
+                gate.leave()
+            }
+            return try body(transaction)
+        }
+    }
+
+    /// Runs `body` in a write transaction, committing (durably, unless configured otherwise) when it returns
+    /// and aborting when it throws.
+    ///
+    /// When the map is full, the transaction is aborted, the map doubled (up to
+    /// ``LMDBConfiguration/maximumMapSize``) and `body` run again, so `body` must have no effects outside the
+    /// transaction. Past the maximum it throws ``LMDBError/Code-swift.struct/mapFull`` and the database keeps
+    /// its previous contents. Write transactions run one at a time; a second waits for the first.
+    /// Do not start a write inside a read or write transaction.
+    public func write<Result>(_ body: (LMDBWriteTransaction) throws -> Result) throws -> Result {
+        while true {
+            let attemptMapSize = mapSize
+            gate.enter()
+            var txn: OpaquePointer?
+            let beginCode = mdb_txn_begin(handle, nil, 0, &txn)
+            guard beginCode == MDB_SUCCESS, let txn else {
+                gate.leave()
+                if beginCode == MDB_MAP_RESIZED {
+                    try adoptResizedMap()
+                    continue
+                }
+                throw LMDBError(returnCode: beginCode, operation: "begin a write transaction", path: directory)
+            }
+            let transaction = LMDBWriteTransaction(handle: txn, environment: self)
+            let result: Result
+            do {
+                result = try body(transaction)
+            } catch {
+                transaction.handle = nil
+                mdb_txn_abort(txn)
+                gate.leave()
+                if transaction.hasHitMapFull {
+                    try grow(from: attemptMapSize)
+                    continue
+                }
+                throw error
+            }
+            transaction.handle = nil
+            if transaction.hasHitMapFull {
+                // The closure caught the map-full error itself; the transaction cannot commit.
+                mdb_txn_abort(txn)
+                gate.leave()
+                try grow(from: attemptMapSize)
+                continue
+            }
+            let commitCode = mdb_txn_commit(txn)
+            gate.leave()
+            if commitCode == MDB_MAP_FULL {
+                try grow(from: attemptMapSize)
+                continue
+            }
+            try lmdbCheck(commitCode, "commit a write transaction", path: directory)
+            return result
+        }
+    }
+
+    /// Flushes committed data to disk; needed only when ``LMDBConfiguration/isDurable`` is `false`.
+    public func sync() throws {
+        try lmdbCheck(mdb_env_sync(handle, 1), "flush the environment to disk", path: directory)
+    }
+
+    // MARK: Map growth
+
+    /// Doubles the map (up to the maximum) unless another write already grew it past `attemptMapSize`.
+    private func grow(from attemptMapSize: Int) throws {
+        let maximum = Self.round(configuration.maximumMapSize, toMultipleOf: pageSize)
+        if mapSize > attemptMapSize {
+            return
+        }
+        guard attemptMapSize < maximum else {
+            throw LMDBError(
+                code: .mapFull,
+                message: "The LMDB map of \(directory) is full: the write needs more than the maximum map size of "
+                    + "\(configuration.maximumMapSize) bytes (current map \(attemptMapSize) bytes). Nothing of the "
+                    + "failed write was stored; the last commit is intact. Raise LMDBConfiguration.maximumMapSize.",
+                returnCode: MDB_MAP_FULL)
+        }
+        let newSize = min(Self.round(attemptMapSize * 2, toMultipleOf: pageSize), maximum)
+        var resizeCode: Int32 = MDB_SUCCESS
+        let didResize = gate.exclusively(timeout: configuration.resizeTimeout) {
+            if currentMapSize.withLock({ $0 }) > attemptMapSize { return }
+            resizeCode = mdb_env_set_mapsize(handle, newSize)
+            if resizeCode == MDB_SUCCESS {
+                var info = MDB_envinfo()
+                mdb_env_info(handle, &info)
+                currentMapSize.withLock { $0 = info.me_mapsize }
+            }
+        }
+        guard didResize else {
+            throw LMDBError(
+                code: .resizeBlocked,
+                message: "The LMDB map of \(directory) must grow, but read transactions of this process stayed open "
+                    + "longer than \(configuration.resizeTimeout). Keep read transactions short and never start a "
+                    + "write inside one.",
+                isRetriable: true)
+        }
+        try lmdbCheck(resizeCode, "grow the map to \(newSize) bytes", path: directory)
+        logger.info(
+            "Grew the LMDB map",
+            metadata: ["sluice.lmdb.old_map_size": "\(attemptMapSize)", "sluice.lmdb.map_size": "\(mapSize)"])
+    }
+
+    /// Adopts a map size another process set (`MDB_MAP_RESIZED`).
+    private func adoptResizedMap() throws {
+        var resizeCode: Int32 = MDB_SUCCESS
+        let didResize = gate.exclusively(timeout: configuration.resizeTimeout) {
+            resizeCode = mdb_env_set_mapsize(handle, 0)
+            var info = MDB_envinfo()
+            mdb_env_info(handle, &info)
+            currentMapSize.withLock { $0 = info.me_mapsize }
+        }
+        guard didResize else {
+            throw LMDBError(
+                code: .resizeBlocked,
+                message: "Another process grew the LMDB map of \(directory), but read transactions of this process "
+                    + "stayed open longer than \(configuration.resizeTimeout).",
+                isRetriable: true)
+        }
+        try lmdbCheck(resizeCode, "adopt the new map size", path: directory)
+    }
+
+    // MARK: Opening helpers
+
+    private static func round(_ size: Int, toMultipleOf pageSize: Int) -> Int {
+        let (rounded, overflow) = size.addingReportingOverflow(pageSize - 1)
+        return overflow ? Int.max - Int.max % pageSize : rounded - rounded % pageSize
+    }
+
+    /// Creates `directory` and its missing parents.
+    private static func createDirectory(_ directory: String) throws {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for component in directory.split(separator: "/") {
+            path += "/" + component
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw LMDBError(returnCode: errno, operation: "create the state directory \(path)", path: directory)
+            }
+        }
+        var status = stat()
+        guard stat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw LMDBError(
+                code: .notASluiceStore,
+                message: "\(directory) is not a directory. Sluice keeps its state in a directory of its own.")
+        }
+    }
+}
