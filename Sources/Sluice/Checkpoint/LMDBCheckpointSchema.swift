@@ -1,0 +1,233 @@
+/// The layout of ``LMDBCheckpointStore`` in LMDB: database names and record encodings.
+///
+/// | database                   | key                                                 | value |
+/// |----------------------------|-----------------------------------------------------|-------|
+/// | `checkpoint.meta`          | `format`, `checkpoint_id`, `next_partition_id`      | magic + version; id; counter |
+/// | `checkpoint.partitions`    | input partition                                     | partition id + progress |
+/// | `checkpoint.state`         | partition id + encoded key                          | encoded state |
+/// | `checkpoint.timers`        | partition id + fire time + kind + encoded key       | empty |
+/// | `checkpoint.outbox`        | writer partition + sequence                         | destination, record key, value, headers |
+/// | `checkpoint.scan_offsets`  | output partition                                    | offset |
+///
+/// A partition is `topic UTF-8, 0x00, partition` so that partitions sort by topic, then
+/// number; a partition id is a 4-byte number given to an input partition when it first
+/// appears, so that every state and timer key carries a short prefix. Integers in keys are
+/// big-endian with the sign bit flipped, so that LMDB's byte order is numeric order.
+enum LMDBCheckpointSchema {
+    /// The checkpoint format this build writes and the newest it reads.
+    static let formatVersion: UInt32 = 1
+    static let formatMagic: [UInt8] = Array("SLUICECP".utf8)
+
+    static let metaDatabase = "checkpoint.meta"
+    static let partitionsDatabase = "checkpoint.partitions"
+    static let stateDatabase = "checkpoint.state"
+    static let timersDatabase = "checkpoint.timers"
+    static let outboxDatabase = "checkpoint.outbox"
+    static let scanOffsetsDatabase = "checkpoint.scan_offsets"
+
+    static let formatKey: [UInt8] = Array("format".utf8)
+    static let checkpointIDKey: [UInt8] = Array("checkpoint_id".utf8)
+    static let nextPartitionIDKey: [UInt8] = Array("next_partition_id".utf8)
+
+    // MARK: Meta
+
+    static func formatRecord(version: UInt32) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 12)
+        writer.append(contentsOf: formatMagic)
+        writer.append(bigEndian: version)
+        return writer.bytes
+    }
+
+    /// The version in a format record, or `nil` if the record is not one.
+    static func decodeFormatRecord(_ bytes: [UInt8]) -> UInt32? {
+        guard bytes.count == formatMagic.count + 4, bytes.starts(with: formatMagic) else { return nil }
+        return bytes[formatMagic.count...].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    static func uint64Record(_ value: UInt64) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 8)
+        writer.append(bigEndian: value)
+        return writer.bytes
+    }
+
+    static func decodeUInt64Record(_ bytes: UnsafeRawBufferPointer, _ what: String) throws -> UInt64 {
+        var reader = LMDBRecordReader(bytes, decoding: what)
+        let value = try reader.readUInt64()
+        try reader.expectEnd()
+        return value
+    }
+
+    // MARK: Partitions
+
+    static func partitionKey(topic: String, partition: Int32) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: topic.utf8.count + 5)
+        appendPartition(topic: topic, partition: partition, to: &writer)
+        return writer.bytes
+    }
+
+    static func appendPartition(topic: String, partition: Int32, to writer: inout LMDBRecordWriter) {
+        writer.append(contentsOf: topic.utf8)
+        writer.append(0)
+        writer.append(ordered: partition)
+    }
+
+    static func decodePartition(_ reader: inout LMDBRecordReader, length: Int) throws -> (String, Int32) {
+        guard length >= 5 else { throw reader.corrupted("partition key of \(length) bytes") }
+        let topic = try reader.readBytes(count: length - 5)
+        guard try reader.readByte() == 0 else { throw reader.corrupted("partition key without separator") }
+        return (String(decoding: topic, as: UTF8.self), try reader.readOrderedInt32())
+    }
+
+    static func decodeInputPartition(_ bytes: UnsafeRawBufferPointer) throws -> InputPartition {
+        var reader = LMDBRecordReader(bytes, decoding: "input partition")
+        let (topic, partition) = try decodePartition(&reader, length: bytes.count)
+        return InputPartition(topic: topic, partition: partition)
+    }
+
+    static func decodeOutputPartition(_ bytes: UnsafeRawBufferPointer) throws -> OutputPartition {
+        var reader = LMDBRecordReader(bytes, decoding: "output partition")
+        let (topic, partition) = try decodePartition(&reader, length: bytes.count)
+        return OutputPartition(topic: topic, partition: partition)
+    }
+
+    static func partitionRecord(id: UInt32, progress: PartitionProgress) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 29)
+        writer.append(bigEndian: id)
+        writer.append(ordered: progress.nextOffset)
+        if let watermark = progress.watermarkMilliseconds {
+            writer.append(1)
+            writer.append(ordered: watermark)
+        } else {
+            writer.append(0)
+        }
+        writer.append(bigEndian: progress.nextSequence)
+        return writer.bytes
+    }
+
+    static func decodePartitionRecord(_ bytes: UnsafeRawBufferPointer) throws -> (id: UInt32, progress: PartitionProgress) {
+        var reader = LMDBRecordReader(bytes, decoding: "partition progress record")
+        let id = try reader.readUInt32()
+        let nextOffset = try reader.readOrderedInt64()
+        let watermark: Int64?
+        switch try reader.readByte() {
+        case 0: watermark = nil
+        case 1: watermark = try reader.readOrderedInt64()
+        case let flag: throw reader.corrupted("watermark flag \(flag)")
+        }
+        let nextSequence = try reader.readUInt64()
+        try reader.expectEnd()
+        return (id, PartitionProgress(nextOffset: nextOffset, watermarkMilliseconds: watermark, nextSequence: nextSequence))
+    }
+
+    /// The 4-byte prefix of every state and timer key of a partition.
+    static func partitionPrefix(_ id: UInt32) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 4)
+        writer.append(bigEndian: id)
+        return writer.bytes
+    }
+
+    // MARK: Timers
+
+    static func timerKey(partitionID: UInt32, timer: StoredTimer) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 13 + timer.key.count)
+        writer.append(bigEndian: partitionID)
+        writer.append(ordered: timer.fireAtMilliseconds)
+        // Processing-time timers sort before event-time timers of the same instant, as in `StoredTimer.<`.
+        writer.append(timer.isEventTime ? 1 : 0)
+        writer.append(contentsOf: timer.key)
+        return writer.bytes
+    }
+
+    static func decodeTimerKey(_ bytes: UnsafeRawBufferPointer) throws -> StoredTimer {
+        var reader = LMDBRecordReader(bytes, decoding: "timer")
+        _ = try reader.readUInt32()
+        let fireAt = try reader.readOrderedInt64()
+        let isEventTime: Bool
+        switch try reader.readByte() {
+        case 0: isEventTime = false
+        case 1: isEventTime = true
+        case let kind: throw reader.corrupted("timer kind \(kind)")
+        }
+        return StoredTimer(fireAtMilliseconds: fireAt, key: reader.readRest(), isEventTime: isEventTime)
+    }
+
+    // MARK: Outbox
+
+    static func writerPrefix(_ writer: InputPartition) -> [UInt8] {
+        partitionKey(topic: writer.topic, partition: writer.partition)
+    }
+
+    static func outboxKey(_ key: OutboxKey) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: key.writer.topic.utf8.count + 13)
+        appendPartition(topic: key.writer.topic, partition: key.writer.partition, to: &writer)
+        writer.append(bigEndian: key.sequence)
+        return writer.bytes
+    }
+
+    static func decodeOutboxKey(_ bytes: UnsafeRawBufferPointer) throws -> OutboxKey {
+        var reader = LMDBRecordReader(bytes, decoding: "outbox key")
+        let (topic, partition) = try decodePartition(&reader, length: bytes.count - 8)
+        let sequence = try reader.readUInt64()
+        return OutboxKey(writer: InputPartition(topic: topic, partition: partition), sequence: sequence)
+    }
+
+    static func outboxValue(_ entry: OutboxEntry) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 16 + entry.recordValue.count + (entry.recordKey?.count ?? 0))
+        writer.append(string: entry.destination.topic)
+        writer.append(ordered: entry.destination.partition)
+        if let recordKey = entry.recordKey {
+            writer.append(1)
+            writer.append(lengthPrefixed: recordKey)
+        } else {
+            writer.append(0)
+        }
+        writer.append(lengthPrefixed: entry.recordValue)
+        writer.append(varint: UInt64(entry.headers.count))
+        for header in entry.headers {
+            writer.append(string: header.name)
+            writer.append(lengthPrefixed: header.value)
+        }
+        return writer.bytes
+    }
+
+    static func decodeOutboxEntry(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws -> OutboxEntry {
+        let outboxKey = try decodeOutboxKey(key)
+        var reader = LMDBRecordReader(value, decoding: "outbox entry")
+        let topic = try reader.readString()
+        let partition = try reader.readOrderedInt32()
+        let recordKey: [UInt8]?
+        switch try reader.readByte() {
+        case 0: recordKey = nil
+        case 1: recordKey = try reader.readLengthPrefixed()
+        case let flag: throw reader.corrupted("record key flag \(flag)")
+        }
+        let recordValue = try reader.readLengthPrefixed()
+        let headerCount = try reader.readVarint()
+        guard headerCount <= UInt64(reader.remaining) else { throw reader.corrupted("\(headerCount) headers") }
+        var headers: [OutputHeader] = []
+        headers.reserveCapacity(Int(headerCount))
+        for _ in 0 ..< headerCount {
+            let name = try reader.readString()
+            headers.append(OutputHeader(name: name, value: try reader.readLengthPrefixed()))
+        }
+        try reader.expectEnd()
+        return OutboxEntry(
+            key: outboxKey, destination: OutputPartition(topic: topic, partition: partition), recordKey: recordKey,
+            recordValue: recordValue, headers: headers)
+    }
+
+    // MARK: Scan offsets
+
+    static func decodeScanOffset(_ bytes: UnsafeRawBufferPointer) throws -> Int64 {
+        var reader = LMDBRecordReader(bytes, decoding: "scan offset")
+        let offset = try reader.readOrderedInt64()
+        try reader.expectEnd()
+        return offset
+    }
+
+    static func scanOffsetRecord(_ offset: Int64) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 8)
+        writer.append(ordered: offset)
+        return writer.bytes
+    }
+}

@@ -1,0 +1,306 @@
+public import SluiceLMDB
+
+/// A ``CheckpointStore`` kept in an LMDB environment in a state directory.
+///
+/// Every ``commit(_:)`` is one LMDB write transaction: the checkpoint is on disk
+/// completely or not at all, and, with the default ``LMDBConfiguration/isDurable``,
+/// on disk when `commit` returns. Commits are incremental: only the keys, timers and
+/// outbox entries a checkpoint names are touched. State is read per key on demand.
+///
+/// Opening the store takes the directory's lock; a second store on the same
+/// directory (in any process) is refused until this one is released. The schema is
+/// described in `LMDBCheckpointSchema`.
+///
+/// All methods are synchronous and may block on disk; call them off the cooperative pool.
+public final class LMDBCheckpointStore: CheckpointStore {
+    /// The checkpoint format version this build writes, and the newest it reads.
+    public static var formatVersion: UInt32 { LMDBCheckpointSchema.formatVersion }
+
+    /// The LMDB environment holding the store.
+    public let environment: LMDBEnvironment
+
+    private let meta: LMDBDatabase
+    private let partitionRecords: LMDBDatabase
+    private let state: LMDBDatabase
+    private let timerKeys: LMDBDatabase
+    private let outboxEntries: LMDBDatabase
+    private let scanOffsetRecords: LMDBDatabase
+
+    /// Opens (creating if needed) the store in `directory`.
+    ///
+    /// - Throws: ``LMDBError`` when the directory is in use, is not a Sluice store, or cannot be opened;
+    ///   ``LMDBCheckpointStoreError`` when the store has a newer checkpoint format version.
+    public convenience init(directory: String, configuration: LMDBConfiguration = .init()) throws {
+        try self.init(environment: LMDBEnvironment(directory: directory, configuration: configuration))
+    }
+
+    /// Opens (creating if needed) the store in an environment opened by the caller.
+    public init(environment: LMDBEnvironment) throws {
+        self.environment = environment
+        meta = try environment.database(named: LMDBCheckpointSchema.metaDatabase)
+        partitionRecords = try environment.database(named: LMDBCheckpointSchema.partitionsDatabase)
+        state = try environment.database(named: LMDBCheckpointSchema.stateDatabase)
+        timerKeys = try environment.database(named: LMDBCheckpointSchema.timersDatabase)
+        outboxEntries = try environment.database(named: LMDBCheckpointSchema.outboxDatabase)
+        scanOffsetRecords = try environment.database(named: LMDBCheckpointSchema.scanOffsetsDatabase)
+        try checkOrWriteFormat()
+    }
+
+    private func checkOrWriteFormat() throws {
+        try environment.write { transaction in
+            if let record = try transaction.get(LMDBCheckpointSchema.formatKey, in: meta) {
+                guard let version = LMDBCheckpointSchema.decodeFormatRecord(record) else {
+                    throw LMDBCheckpointStoreError(
+                        code: .corruptedRecord,
+                        message: "The checkpoint format record in \(environment.directory) is damaged. Restore the "
+                            + "state directory from a backup or rebuild it.")
+                }
+                guard version <= LMDBCheckpointSchema.formatVersion else {
+                    throw LMDBCheckpointStoreError(
+                        code: .unsupportedFormatVersion,
+                        message: "The checkpoints in \(environment.directory) have format version \(version), but "
+                            + "this build reads versions up to \(LMDBCheckpointSchema.formatVersion). Run a newer "
+                            + "Sluice, or restore a state directory written by this version.")
+                }
+                return
+            }
+            guard try transaction.get(LMDBCheckpointSchema.checkpointIDKey, in: meta) == nil else {
+                throw LMDBCheckpointStoreError(
+                    code: .corruptedRecord,
+                    message: "The checkpoint store in \(environment.directory) has checkpoints but no format record. "
+                        + "Restore the state directory from a backup or rebuild it.")
+            }
+            try transaction.put(
+                LMDBCheckpointSchema.formatRecord(version: LMDBCheckpointSchema.formatVersion),
+                forKey: LMDBCheckpointSchema.formatKey, in: meta)
+        }
+    }
+
+    // MARK: Reading
+
+    /// The id of the last committed checkpoint, or `nil` for an empty store.
+    public func lastCheckpointID() throws -> UInt64? {
+        try environment.read { transaction in try checkpointID(in: transaction) }
+    }
+
+    /// The input partitions that have state in the store, in order.
+    public func partitions() throws -> [InputPartition] {
+        try environment.read { transaction in
+            var result: [InputPartition] = []
+            try transaction.scan(partitionRecords) { key, _ in
+                result.append(try LMDBCheckpointSchema.decodeInputPartition(key))
+                return .next
+            }
+            return result
+        }
+    }
+
+    /// The progress of one input partition as of the last checkpoint.
+    public func progress(of partition: InputPartition) throws -> PartitionProgress? {
+        try environment.read { transaction in try partitionRecord(partition, in: transaction)?.progress }
+    }
+
+    /// The state of one key, read on demand.
+    public func state(of key: [UInt8], in partition: InputPartition) throws -> [UInt8]? {
+        try environment.read { transaction in
+            guard let id = try partitionRecord(partition, in: transaction)?.id else { return nil }
+            return try transaction.get(LMDBCheckpointSchema.partitionPrefix(id) + key, in: state)
+        }
+    }
+
+    /// Every key with state in a partition, in byte order.
+    public func keys(in partition: InputPartition) throws -> [[UInt8]] {
+        try environment.read { transaction in
+            guard let id = try partitionRecord(partition, in: transaction)?.id else { return [] }
+            var result: [[UInt8]] = []
+            try transaction.scan(state, range: .prefix(LMDBCheckpointSchema.partitionPrefix(id))) { key, _ in
+                result.append(Array(UnsafeRawBufferPointer(rebasing: key[4...])))
+                return .next
+            }
+            return result
+        }
+    }
+
+    /// The pending timers of one partition, earliest first.
+    public func timers(in partition: InputPartition) throws -> [StoredTimer] {
+        try environment.read { transaction in
+            guard let id = try partitionRecord(partition, in: transaction)?.id else { return [] }
+            var result: [StoredTimer] = []
+            try transaction.scan(timerKeys, range: .prefix(LMDBCheckpointSchema.partitionPrefix(id))) { key, _ in
+                result.append(try LMDBCheckpointSchema.decodeTimerKey(key))
+                return .next
+            }
+            return result
+        }
+    }
+
+    /// The outbox in key order (writer, then sequence; topics compare by their UTF-8 bytes).
+    public func outbox() throws -> [OutboxEntry] {
+        try environment.read { transaction in
+            var result: [OutboxEntry] = []
+            try transaction.scan(outboxEntries) { key, value in
+                result.append(try LMDBCheckpointSchema.decodeOutboxEntry(key: key, value: value))
+                return .next
+            }
+            return result
+        }
+    }
+
+    /// The offsets from which a restart must scan each output partition.
+    public func scanOffsets() throws -> [OutputPartition: Int64] {
+        try environment.read { transaction in
+            var result: [OutputPartition: Int64] = [:]
+            try transaction.scan(scanOffsetRecords) { key, value in
+                result[try LMDBCheckpointSchema.decodeOutputPartition(key)] = try LMDBCheckpointSchema
+                    .decodeScanOffset(value)
+                return .next
+            }
+            return result
+        }
+    }
+
+    private func checkpointID(in transaction: LMDBTransaction) throws -> UInt64? {
+        try transaction.withValue(forKey: LMDBCheckpointSchema.checkpointIDKey, in: meta) { bytes in
+            try bytes.map { try LMDBCheckpointSchema.decodeUInt64Record($0, "checkpoint id") }
+        }
+    }
+
+    private func partitionRecord(
+        _ partition: InputPartition, in transaction: LMDBTransaction
+    ) throws -> (id: UInt32, progress: PartitionProgress)? {
+        let key = LMDBCheckpointSchema.partitionKey(topic: partition.topic, partition: partition.partition)
+        return try transaction.withValue(forKey: key, in: partitionRecords) { bytes in
+            try bytes.map { try LMDBCheckpointSchema.decodePartitionRecord($0) }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes one checkpoint in one durable LMDB transaction.
+    ///
+    /// Applied in this order: dropped partitions are removed (state, timers, progress and
+    /// their outbox entries); then per partition its progress, key updates (`nil` deletes),
+    /// timers added and then timers removed (a timer in both lists ends up absent); then
+    /// outbox appends and then removals; then scan offsets and the checkpoint id.
+    ///
+    /// - Throws: ``LMDBCheckpointStoreError`` with ``LMDBCheckpointStoreError/Code-swift.struct/checkpointIDNotIncreasing``
+    ///   when `checkpoint.id` is not greater than the last committed id, or
+    ///   ``LMDBCheckpointStoreError/Code-swift.struct/conflictingChanges`` when a partition is both updated and
+    ///   dropped; ``LMDBError`` when LMDB fails (for example ``LMDBError/Code-swift.struct/mapFull``). On any error
+    ///   nothing of the checkpoint is stored.
+    public func commit(_ checkpoint: CheckpointWrite) throws {
+        let conflicts = checkpoint.droppedPartitions.filter { checkpoint.partitions[$0] != nil }
+        guard conflicts.isEmpty else {
+            throw LMDBCheckpointStoreError(
+                code: .conflictingChanges,
+                message: "Checkpoint \(checkpoint.id) both updates and drops input partitions "
+                    + "\(conflicts.map(\.description).sorted().joined(separator: ", ")).")
+        }
+        // Sorted once, outside the transaction, which may run more than once when the map grows.
+        let partitionUpdates = checkpoint.partitions.sorted { $0.key < $1.key }.map { partition, update in
+            (partition, update, update.keyUpdates.sorted { $0.key.lexicographicallyPrecedes($1.key) })
+        }
+        try environment.write { transaction in
+            let storedID = try checkpointID(in: transaction)
+            if let storedID, checkpoint.id <= storedID {
+                throw LMDBCheckpointStoreError(
+                    code: .checkpointIDNotIncreasing,
+                    message: "Checkpoint \(checkpoint.id) is not newer than the stored checkpoint \(storedID) in "
+                        + "\(environment.directory). Checkpoint ids must increase; is another engine writing "
+                        + "checkpoints for this state?")
+            }
+            for partition in checkpoint.droppedPartitions {
+                try drop(partition, in: transaction)
+            }
+            var nextPartitionID: UInt32?
+            for (partition, update, keyUpdates) in partitionUpdates {
+                let partitionKey = LMDBCheckpointSchema.partitionKey(topic: partition.topic, partition: partition.partition)
+                let id: UInt32
+                if let existing = try partitionRecord(partition, in: transaction)?.id {
+                    id = existing
+                } else {
+                    id = try nextPartitionID ?? storedNextPartitionID(in: transaction)
+                    nextPartitionID = id + 1
+                }
+                try transaction.put(
+                    LMDBCheckpointSchema.partitionRecord(id: id, progress: update.progress), forKey: partitionKey,
+                    in: partitionRecords)
+                try apply(keyUpdates, partitionID: id, in: transaction)
+                for timer in update.timersAdded {
+                    try transaction.put([], forKey: LMDBCheckpointSchema.timerKey(partitionID: id, timer: timer), in: timerKeys)
+                }
+                for timer in update.timersRemoved {
+                    try transaction.delete(LMDBCheckpointSchema.timerKey(partitionID: id, timer: timer), in: timerKeys)
+                }
+            }
+            if let nextPartitionID {
+                try transaction.put(
+                    LMDBCheckpointSchema.uint64Record(UInt64(nextPartitionID)), forKey: LMDBCheckpointSchema.nextPartitionIDKey,
+                    in: meta)
+            }
+            for entry in checkpoint.outboxAppends {
+                try transaction.put(
+                    LMDBCheckpointSchema.outboxValue(entry), forKey: LMDBCheckpointSchema.outboxKey(entry.key),
+                    in: outboxEntries)
+            }
+            for key in checkpoint.outboxRemovals {
+                try transaction.delete(LMDBCheckpointSchema.outboxKey(key), in: outboxEntries)
+            }
+            for (partition, offset) in checkpoint.scanOffsets {
+                try transaction.put(
+                    LMDBCheckpointSchema.scanOffsetRecord(offset),
+                    forKey: LMDBCheckpointSchema.partitionKey(topic: partition.topic, partition: partition.partition),
+                    in: scanOffsetRecords)
+            }
+            try transaction.put(
+                LMDBCheckpointSchema.uint64Record(checkpoint.id), forKey: LMDBCheckpointSchema.checkpointIDKey, in: meta)
+        }
+    }
+
+    /// Writes key updates in key order, reusing one key buffer.
+    private func apply(
+        _ keyUpdates: [(key: [UInt8], value: [UInt8]?)], partitionID: UInt32, in transaction: LMDBWriteTransaction
+    ) throws {
+        var keyBuffer = LMDBCheckpointSchema.partitionPrefix(partitionID)
+        keyBuffer.reserveCapacity(64)
+        for (key, value) in keyUpdates {
+            keyBuffer.removeSubrange(4...)
+            keyBuffer.append(contentsOf: key)
+            try keyBuffer.withUnsafeBytes { keyBytes in
+                if let value {
+                    try value.withUnsafeBytes { valueBytes in
+                        try transaction.put(valueBytes, forKey: keyBytes, in: state)
+                    }
+                } else {
+                    try transaction.delete(keyBytes, in: state)
+                }
+            }
+        }
+    }
+
+    private func storedNextPartitionID(in transaction: LMDBTransaction) throws -> UInt32 {
+        try transaction.withValue(forKey: LMDBCheckpointSchema.nextPartitionIDKey, in: meta) { bytes in
+            guard let bytes else { return 1 }
+            let value = try LMDBCheckpointSchema.decodeUInt64Record(bytes, "partition id counter")
+            guard value < UInt64(UInt32.max) else {
+                throw LMDBCheckpointStoreError(
+                    code: .corruptedRecord,
+                    message: "The partition id counter in \(environment.directory) is exhausted (\(value)).")
+            }
+            return UInt32(value)
+        }
+    }
+
+    /// Removes everything stored for `partition`.
+    private func drop(_ partition: InputPartition, in transaction: LMDBWriteTransaction) throws {
+        let partitionKey = LMDBCheckpointSchema.partitionKey(topic: partition.topic, partition: partition.partition)
+        if let id = try partitionRecord(partition, in: transaction)?.id {
+            let prefix = LMDBCheckpointSchema.partitionPrefix(id)
+            try transaction.deleteAll(in: state, range: .prefix(prefix))
+            try transaction.deleteAll(in: timerKeys, range: .prefix(prefix))
+            try transaction.delete(partitionKey, in: partitionRecords)
+        }
+        // The writer prefix ends with the partition number, so it matches only this partition's entries.
+        try transaction.deleteAll(in: outboxEntries, range: .prefix(LMDBCheckpointSchema.writerPrefix(partition)))
+    }
+}
