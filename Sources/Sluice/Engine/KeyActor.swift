@@ -1,0 +1,79 @@
+/// The actor that owns one key's state within one input partition.
+///
+/// The router sends it the key's records in batches and fires its timers; it
+/// applies them to the processor's state and hands back what was emitted.
+/// Its state is encoded only when a checkpoint asks for it.
+actor KeyActor<Processor: KeyedProcessor> {
+    /// What the key keeps between events: the processor's state and its pending timers.
+    struct Stored: Codable, Sendable {
+        var state: Processor.State
+        var timers: [ProcessorTimer]
+    }
+
+    /// What one call produced.
+    struct Effects: Sendable {
+        var outputs: [Processor.Output] = []
+        /// Indexes (into the call's input) of records the processor declared late.
+        var lateIndexes: [Int] = []
+        var timersAdded: [ProcessorTimer] = []
+        var timersRemoved: [ProcessorTimer] = []
+    }
+
+    let key: Processor.Key
+    let encodedKey: [UInt8]
+    private let processor: Processor
+    private var stored: Stored
+
+    init(key: Processor.Key, encodedKey: [UInt8], processor: Processor, restored: Stored?) {
+        self.key = key
+        self.encodedKey = encodedKey
+        self.processor = processor
+        self.stored = restored ?? Stored(state: processor.initialState(for: key), timers: [])
+    }
+
+    /// Applies a batch of this key's events, in order.
+    func process(_ events: [(input: Processor.Input, time: EventTime)], watermark: EventTime?, now: EventTime) -> Effects {
+        var effects = Effects()
+        for (index, event) in events.enumerated() {
+            var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
+            processor.process(event.input, at: event.time, state: &stored.state, context: &context)
+            absorb(&context, into: &effects)
+            if context.isLate { effects.lateIndexes.append(index) }
+        }
+        return effects
+    }
+
+    /// Fires every registered timer among `due` (others were cancelled and are ignored).
+    func fire(_ due: [ProcessorTimer], watermark: EventTime?, now: EventTime) -> Effects {
+        var effects = Effects()
+        for timer in due.sorted() {
+            guard let position = stored.timers.firstIndex(of: timer) else { continue }
+            stored.timers.remove(at: position)
+            effects.timersRemoved.append(timer)
+            var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
+            processor.onTimer(timer, state: &stored.state, context: &context)
+            absorb(&context, into: &effects)
+        }
+        return effects
+    }
+
+    /// The encoded state for a checkpoint, or `nil` when there is nothing worth keeping.
+    func snapshot() throws -> [UInt8]? {
+        if stored.timers.isEmpty && processor.isEmpty(stored.state) { return nil }
+        return try BinaryStateEncoder().encode(stored)
+    }
+
+    private func absorb(_ context: inout ProcessorContext<Processor.Key, Processor.Output>, into effects: inout Effects) {
+        for timer in context.timersDeleted {
+            if let position = stored.timers.firstIndex(of: timer) {
+                stored.timers.remove(at: position)
+                effects.timersRemoved.append(timer)
+            }
+        }
+        for timer in context.timersAdded where !stored.timers.contains(timer) {
+            stored.timers.append(timer)
+            effects.timersAdded.append(timer)
+        }
+        if !context.outputs.isEmpty { effects.outputs.append(contentsOf: context.outputs) }
+    }
+}

@@ -1,0 +1,76 @@
+public import SluiceKafka
+
+/// How a pipeline runs: where its state lives, how often it checkpoints, what it promises.
+public struct PipelineConfiguration: Sendable {
+    /// What the pipeline promises about its outputs after a crash.
+    public enum DeliveryGuarantee: String, Sendable, CaseIterable {
+        /// Every result appears exactly once in the output, even if the process is killed at any
+        /// instant. Results become visible one checkpoint after they are computed.
+        case exactlyOnce = "exactly-once"
+        /// Results are published as soon as they are computed; after a crash some may appear
+        /// twice (never zero times).
+        case atLeastOnce = "at-least-once"
+    }
+
+    /// What to do when the consumer group has progress for a partition but the state directory has none.
+    public enum MissingStatePolicy: String, Sendable, CaseIterable {
+        /// Refuse to start, with an error naming the partitions (the default).
+        case fail
+        /// Rebuild the state by reprocessing the partition from its earliest retained offset.
+        case rebuildFromEarliest = "rebuild"
+        /// Accept that the state is lost and continue from the group's committed offset.
+        case acceptLoss = "accept-loss"
+    }
+
+    /// Kafka connection settings for sources and sinks. Required when the pipeline uses Kafka.
+    public var kafka: KafkaConfiguration?
+    /// Where the LMDB checkpoint store lives. Required.
+    public var stateDirectory: String
+    /// How often a checkpoint is taken. Default 1 second; works down to 100 ms.
+    public var checkpointInterval: Duration = .seconds(1)
+    /// The delivery guarantee. Default ``DeliveryGuarantee/exactlyOnce``.
+    public var guarantee: DeliveryGuarantee = .exactlyOnce
+    /// What to do about group progress without local state. Default ``MissingStatePolicy/fail``.
+    public var missingState: MissingStatePolicy = .fail
+    /// Key actors unused for this long are released from memory after a checkpoint; their state
+    /// stays in the store. `nil` keeps every key in memory. Default 60 seconds.
+    public var keyIdleTimeout: Duration? = .seconds(60)
+    /// The most records read in one poll. Default 10,000.
+    public var maxPollRecords: Int = 10_000
+    /// How long one poll waits for records. Default 50 ms.
+    public var pollTimeout: Duration = .milliseconds(50)
+    /// Whether to finish once every input partition has reached the end offset it had at start:
+    /// close every window, checkpoint, publish everything and return. Default `false`.
+    public var stopsAtEndOfInput: Bool = false
+    /// How long graceful shutdown may take to checkpoint and publish. Default 30 seconds.
+    public var shutdownTimeout: Duration = .seconds(30)
+    /// Consumer-group session timeout (group assignment only). Default 10 seconds.
+    public var sessionTimeout: Duration = .seconds(10)
+    /// Crash points that abort the process when reached (for crash tests); default from the
+    /// `SLUICE_CRASH_POINT` environment variable, see ``CrashPoint``.
+    public var crashPoints: CrashPointSchedule = .fromEnvironment()
+
+    /// Creates a configuration with a state directory and every other setting at its default.
+    public init(stateDirectory: String, kafka: KafkaConfiguration? = nil) {
+        self.stateDirectory = stateDirectory
+        self.kafka = kafka
+    }
+
+    /// Checks the settings; throws a ``SluiceError`` naming the bad one.
+    public func validate() throws {
+        if stateDirectory.isEmpty {
+            throw SluiceError(.invalidConfiguration, "stateDirectory is empty: give a directory for the checkpoint store")
+        }
+        if checkpointInterval < .milliseconds(10) {
+            throw SluiceError(.invalidConfiguration, "checkpointInterval \(checkpointInterval) is too short: use at least 10 ms")
+        }
+        if maxPollRecords < 1 {
+            throw SluiceError(.invalidConfiguration, "maxPollRecords must be at least 1")
+        }
+        if let kafka {
+            do { try kafka.validate() } catch let error as KafkaError {
+                throw SluiceError(.invalidConfiguration, error.message, underlying: error)
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// Where a record's event time comes from.
+public enum EventTimeSource<Input: Sendable>: Sendable {
+    /// Extracted from the decoded input.
+    case extract(@Sendable (Input) -> EventTime)
+    /// The Kafka record's timestamp (create or log-append time).
+    case recordTimestamp
+    /// The wall-clock time at which the record is processed.
+    case processingTime
+}
+
+/// Everything the router needs to turn raw records into processor calls.
+package struct PipelineLogic<Processor: KeyedProcessor>: Sendable {
+    var decode: @Sendable (SourceRecord) throws -> Processor.Input
+    var eventTime: EventTimeSource<Processor.Input>
+    var key: @Sendable (Processor.Input) -> Processor.Key
+    var processor: Processor
+    var watermarks: WatermarkPolicy
+}

@@ -1,0 +1,469 @@
+import Logging
+import SluiceKafka
+import Synchronization
+
+/// Runs one pipeline: the poll–process–checkpoint–publish loop and recovery.
+///
+/// The runner is the control plane: it owns the consumer, the producer-backed
+/// outbox publisher and the checkpoint store, and drives the ``Router``. The
+/// commit point of exactly-once processing is the LMDB transaction in
+/// ``checkpoint()``; see `Docs/ExactlyOnce.md`.
+actor PipelineRunner<Processor: KeyedProcessor> {
+    private let definition: PipelineDefinition<Processor>
+    private let configuration: PipelineConfiguration
+    private let logger: Logger
+    private let clock: any WallClock
+    private let worker = BlockingWorker(label: "sluice.checkpoint")
+    private let control: RunControl
+
+    private var store: LMDBCheckpointStore!
+    private var router: Router<Processor>!
+    private var publisher: OutboxPublisher?
+    private var consumer: KafkaConsumer?
+    private var memoryInput: AsyncRecordIterator?
+    private var memoryInputFinished = false
+    private var metrics: PipelineMetrics
+
+    private var checkpointID: UInt64 = 0
+    private var pendingOutbox: [OutboxEntry] = []
+    private var pendingHandlers: [@Sendable () -> Void] = []
+    private var positions: [InputPartition: Int64] = [:]
+    private var knownHigh: [InputPartition: Int64] = [:]
+    private var endOffsets: [InputPartition: Int64] = [:]
+    private var nextCheckpointAt: ContinuousClock.Instant = .now
+
+    init(
+        definition: PipelineDefinition<Processor>, configuration: PipelineConfiguration, logger: Logger,
+        clock: any WallClock, control: RunControl
+    ) {
+        self.definition = definition
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "sluice.pipeline"] = "\(definition.name)"
+        self.logger = logger
+        self.clock = clock
+        self.control = control
+        self.metrics = PipelineMetrics(pipeline: definition.name)
+    }
+
+    // MARK: Run
+
+    func run() async throws {
+        try configuration.validate()
+        try await start()
+        defer { control.status.withLock { $0.isRunning = false } }
+        do {
+            try await loop()
+            try await finish()
+        } catch {
+            await closeClients()
+            throw error
+        }
+        await closeClients()
+    }
+
+    private var usesKafka: Bool {
+        definition.source is KafkaSource || definition.sink is KafkaSink<Processor.Output> || needsSideTopics
+    }
+
+    private var needsSideTopics: Bool {
+        if case .topic = definition.late { return true }
+        if case .topic = definition.deadLetters { return true }
+        return false
+    }
+
+    private func start() async throws {
+        let started = ContinuousClock.now
+        let store = try LMDBCheckpointStore(directory: configuration.stateDirectory)
+        self.store = store
+        checkpointID = try store.lastCheckpointID() ?? 0
+        router = Router(
+            logic: definition.logic, store: store, clock: clock)
+
+        if usesKafka {
+            guard let kafka = configuration.kafka else {
+                throw SluiceError(
+                    .invalidConfiguration,
+                    "the pipeline uses Kafka (a Kafka source, sink, or a topic for late records or dead letters) but PipelineConfiguration.kafka is nil: give the bootstrap servers, or route late records and dead letters to handlers")
+            }
+            var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: kafka.bootstrapServers)
+            producerConfiguration.common = kafka
+            publisher = try OutboxPublisher(applicationID: definition.name, configuration: producerConfiguration, logger: logger)
+            try await recoverOutbox(kafka: kafka)
+        }
+
+        if let source = definition.source as? KafkaSource {
+            try await startKafkaInput(source)
+        } else if let source = definition.source as? MemorySource {
+            memoryInput = source.makeIterator()
+            for partition in try store.partitions() { try await router.open(partition) }
+        } else {
+            throw SluiceError(.invalidConfiguration, "unsupported source \(type(of: definition.source)); use KafkaSource or MemorySource")
+        }
+        nextCheckpointAt = .now + configuration.checkpointInterval
+        control.status.withLock {
+            $0.isRunning = true
+            $0.lastCheckpointID = checkpointID
+        }
+        let owned = await router.ownedPartitions.map(\.description)
+        logger.info(
+            "Recovered from checkpoint",
+            metadata: [
+                "sluice.checkpoint": "\(checkpointID)",
+                "sluice.recovery_ms": "\((ContinuousClock.now - started).wholeMilliseconds)",
+                "sluice.partitions": "\(owned)",
+            ])
+    }
+
+    private func recoverOutbox(kafka: KafkaConfiguration) async throws {
+        guard let publisher else { return }
+        let outbox = try store.outbox()
+        guard !outbox.isEmpty else { return }
+        var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrapServers)
+        consumerConfiguration.common = kafka
+        let scanner = OutputScanner(applicationID: definition.name, configuration: consumerConfiguration, logger: logger)
+        let found = try await scanner.scan(outbox: outbox, from: try store.scanOffsets())
+        let published = Set(found.alreadyPublished)
+        publisher.markPublished(found.alreadyPublished, scanOffsets: found.scanOffsets)
+        let remaining = outbox.filter { !published.contains($0.key) }
+        logger.info(
+            "Republishing outbox",
+            metadata: ["sluice.already_published": "\(published.count)", "sluice.republish": "\(remaining.count)"])
+        try await publisher.publish(remaining, crashPoints: configuration.crashPoints)
+    }
+
+    private func startKafkaInput(_ source: KafkaSource) async throws {
+        guard let kafka = configuration.kafka else { return }
+        var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrapServers, groupID: definition.name)
+        consumerConfiguration.common = kafka
+        consumerConfiguration.sessionTimeout = configuration.sessionTimeout
+        if case .consumerGroup(let strategy) = source.assignment { consumerConfiguration.rebalanceStrategy = strategy }
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        self.consumer = consumer
+        switch source.assignment {
+        case .allPartitions:
+            var partitions: [InputPartition] = []
+            for topic in source.topics {
+                let count = try await consumer.partitionCount(topic: topic, timeout: .seconds(30))
+                partitions += (0..<count).map { InputPartition(topic: topic, partition: Int32($0)) }
+            }
+            let offsets = try await resolveStartOffsets(for: partitions)
+            try consumer.assign(Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+        case .consumerGroup:
+            try consumer.subscribe(topics: source.topics)
+        }
+    }
+
+    /// Opens partitions in the router and decides where each starts reading.
+    private func resolveStartOffsets(for partitions: [InputPartition]) async throws -> [InputPartition: Int64] {
+        guard let consumer else { return [:] }
+        var offsets: [InputPartition: Int64] = [:]
+        var withoutState: [InputPartition] = []
+        for partition in partitions {
+            if let next = try await router.open(partition), next >= 0 {
+                offsets[partition] = next
+            } else {
+                withoutState.append(partition)
+            }
+        }
+        if !withoutState.isEmpty {
+            let committed = try await consumer.committedOffsets(
+                for: withoutState.map(Self.topicPartition), timeout: .seconds(30))
+            let orphaned = withoutState.filter { committed[Self.topicPartition($0)] != nil }
+            if !orphaned.isEmpty {
+                switch configuration.missingState {
+                case .fail:
+                    throw SluiceError(
+                        .missingState,
+                        "consumer group '\(definition.name)' has committed offsets for \(orphaned.map(\.description).joined(separator: ", ")) but the state directory \(configuration.stateDirectory) has no state for them. Restore the state directory, or start with missingState = .rebuildFromEarliest to reprocess from the earliest offset, or .acceptLoss to continue from the committed offset without the lost state."
+                    )
+                case .rebuildFromEarliest:
+                    logger.warning("Rebuilding lost state from the earliest offsets", metadata: ["sluice.partitions": "\(orphaned.map(\.description))"])
+                case .acceptLoss:
+                    logger.warning("Continuing without lost state from committed offsets", metadata: ["sluice.partitions": "\(orphaned.map(\.description))"])
+                    for partition in orphaned { offsets[partition] = committed[Self.topicPartition(partition)]! }
+                }
+            }
+        }
+        for partition in partitions {
+            let marks = try await consumer.watermarks(for: Self.topicPartition(partition), timeout: .seconds(30))
+            if offsets[partition] == nil { offsets[partition] = marks.low }
+            knownHigh[partition] = marks.high
+            endOffsets[partition] = marks.high
+            positions[partition] = offsets[partition]!
+        }
+        return offsets
+    }
+
+    // MARK: The loop
+
+    private func loop() async throws {
+        while !control.isStopRequested {
+            if let failure = publisher?.failure {
+                throw SluiceError(.sinkFailure, "the producer failed and cannot continue: \(failure.message)", underlying: failure)
+            }
+            let records = try await pollRecords()
+            if !records.isEmpty {
+                try await router.ingest(records)
+                metrics.consumed(records.count)
+                for (partition, offset) in await router.nextOffsets() where offset >= 0 { positions[partition] = offset }
+            }
+            let caughtUp = caughtUpPartitions()
+            try await router.advance(isCaughtUp: { caughtUp.contains($0) })
+            try await collectEmitted()
+            if configuration.stopsAtEndOfInput && reachedEndOfInput() {
+                logger.info("Reached the end of the input; closing every window")
+                try await router.raiseWatermarks(to: .distantFuture)
+                try await collectEmitted()
+                return
+            }
+            if ContinuousClock.now >= nextCheckpointAt {
+                try await checkpoint()
+            }
+            await updateStatus()
+        }
+    }
+
+    private func pollRecords() async throws -> [SourceRecord] {
+        if let consumer {
+            let result = try await consumer.poll(maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
+            if let event = result.rebalance { try await handle(event, consumer: consumer) }
+            var records: [SourceRecord] = []
+            records.reserveCapacity(result.records.count)
+            for record in result.records {
+                records.append(
+                    SourceRecord(
+                        partition: InputPartition(topic: record.topic, partition: record.partition), offset: record.offset,
+                        key: record.key, value: record.value,
+                        timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:))))
+            }
+            return records
+        }
+        if let memoryInput, !memoryInputFinished {
+            if let record = try await memoryInput.next() {
+                return [record]
+            }
+            memoryInputFinished = true
+        }
+        return []
+    }
+
+    private func handle(_ event: KafkaRebalanceEvent, consumer: KafkaConsumer) async throws {
+        switch event {
+        case .assigned(let partitions):
+            let inputs = partitions.map { InputPartition(topic: $0.topic, partition: $0.partition) }
+            logger.info("Partitions assigned", metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
+            let offsets = try await resolveStartOffsets(for: inputs)
+            try await consumer.acknowledge(
+                event, startOffsets: Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+            metrics.rebalanced()
+        case .revoked(let partitions):
+            let inputs = partitions.map { InputPartition(topic: $0.topic, partition: $0.partition) }
+            logger.info("Partitions revoked; checkpointing before giving them up", metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
+            try await checkpoint()
+            for partition in inputs {
+                await router.release(partition)
+                positions[partition] = nil
+                knownHigh[partition] = nil
+                endOffsets[partition] = nil
+            }
+            try await consumer.acknowledge(event, startOffsets: [:])
+            metrics.rebalanced()
+        }
+    }
+
+    private func caughtUpPartitions() -> Set<InputPartition> {
+        var result = Set<InputPartition>()
+        for (partition, position) in positions {
+            var high = knownHigh[partition] ?? 0
+            if let cached = consumer?.cachedWatermarks(for: Self.topicPartition(partition)) {
+                high = Swift.max(high, cached.high)
+                knownHigh[partition] = high
+            }
+            if position >= high { result.insert(partition) }
+        }
+        if consumer == nil && memoryInputFinished {
+            // A finished in-memory source has nothing more to read anywhere.
+            return Set(positions.keys)
+        }
+        return result
+    }
+
+    private func reachedEndOfInput() -> Bool {
+        if memoryInput != nil { return memoryInputFinished }
+        guard !endOffsets.isEmpty else { return false }
+        return endOffsets.allSatisfy { partition, end in (positions[partition] ?? 0) >= end }
+    }
+
+    /// Turns what the router emitted into outbox entries or handler calls.
+    private func collectEmitted() async throws {
+        let emitted = await router.takeEmitted()
+        guard !emitted.isEmpty else { return }
+        var immediate: [OutboxEntry] = []
+        for item in emitted {
+            switch item.payload {
+            case .result(let output):
+                if let sink = definition.sink as? KafkaSink<Processor.Output> {
+                    let record = try encode(output, with: sink)
+                    let entry = try await outboxEntry(
+                        key: item.key, topic: sink.topic, recordKey: record.key, value: record.value, headers: record.headers)
+                    if configuration.guarantee == .exactlyOnce { pendingOutbox.append(entry) } else { immediate.append(entry) }
+                } else if let sink = definition.sink as? MemorySink<Processor.Output> {
+                    let handler = sink.handler
+                    if configuration.guarantee == .exactlyOnce { pendingHandlers.append { handler(output) } } else { handler(output) }
+                }
+                metrics.resultEmitted()
+            case .late(let record):
+                metrics.late()
+                try await sideOutput(definition.late, record: record, reason: "late", key: item.key, immediate: &immediate)
+            case .deadLetter(let record, let reason):
+                metrics.deadLettered()
+                logger.debug("Dead-lettered a record", metadata: ["sluice.partition": "\(record.partition)", "sluice.offset": "\(record.offset)"])
+                try await sideOutput(definition.deadLetters, record: record, reason: reason, key: item.key, immediate: &immediate)
+            }
+        }
+        if !immediate.isEmpty, let publisher {
+            try await publisher.publish(immediate, crashPoints: configuration.crashPoints)
+        }
+    }
+
+    private func encode(_ output: Processor.Output, with sink: KafkaSink<Processor.Output>) throws -> SinkRecord {
+        do {
+            return try sink.encode(output)
+        } catch {
+            throw SluiceError(.encoding, "the sink for topic '\(sink.topic)' could not encode a result: \(error)")
+        }
+    }
+
+    private func sideOutput(
+        _ output: SideOutput, record: SourceRecord, reason: String, key: OutboxKey, immediate: inout [OutboxEntry]
+    ) async throws {
+        switch output {
+        case .handler(let handler):
+            if configuration.guarantee == .exactlyOnce { pendingHandlers.append { handler(record, reason) } } else { handler(record, reason) }
+        case .topic(let topic):
+            let headers = [
+                OutputHeader(name: "sluice.error", value: Array(reason.utf8)),
+                OutputHeader(name: "sluice.source", value: Array("\(record.partition.topic)/\(record.partition.partition)@\(record.offset)".utf8)),
+            ]
+            let entry = try await outboxEntry(key: key, topic: topic, recordKey: record.key, value: record.value, headers: headers)
+            if configuration.guarantee == .exactlyOnce { pendingOutbox.append(entry) } else { immediate.append(entry) }
+        }
+    }
+
+    private func outboxEntry(key: OutboxKey, topic: String, recordKey: [UInt8]?, value: [UInt8], headers: [OutputHeader]) async throws -> OutboxEntry {
+        guard let publisher else {
+            throw SluiceError(.invalidConfiguration, "records for topic '\(topic)' need a Kafka configuration")
+        }
+        let partition = try await publisher.partition(forKey: recordKey, topic: topic, fallback: Int64(key.sequence))
+        return OutboxEntry(
+            key: key, destination: OutputPartition(topic: topic, partition: partition), recordKey: recordKey,
+            recordValue: value, headers: headers)
+    }
+
+    // MARK: Checkpoints
+
+    /// Takes one checkpoint: the barrier, one LMDB transaction, then publishing and offset commits.
+    func checkpoint() async throws {
+        let started = ContinuousClock.now
+        try await collectEmitted()
+        if configuration.guarantee == .atLeastOnce, let publisher {
+            // Nothing may be checkpointed as done before its outputs are confirmed.
+            try await publisher.waitUntilConfirmed(timeout: configuration.shutdownTimeout)
+        }
+        let partitions = try await router.prepareCheckpoint()
+        let confirmed = publisher?.drainConfirmed() ?? (removals: [], scanOffsets: [:])
+        checkpointID += 1
+        let write = CheckpointWrite(
+            id: checkpointID, partitions: partitions, outboxAppends: pendingOutbox, outboxRemovals: confirmed.removals,
+            scanOffsets: confirmed.scanOffsets)
+        if !confirmed.removals.isEmpty { configuration.crashPoints.reach(.beforeOutboxTrim) }
+        configuration.crashPoints.reach(.beforeCheckpointCommit)
+        let store = self.store!
+        do {
+            try await worker.run { try store.commit(write) }
+        } catch {
+            throw SluiceError(.checkpointFailure, "checkpoint \(write.id) could not be written to \(configuration.stateDirectory): \(error)", underlying: error)
+        }
+        let pause = ContinuousClock.now - started
+        configuration.crashPoints.reach(.afterCommitBeforePublish)
+        let outbox = pendingOutbox
+        pendingOutbox.removeAll(keepingCapacity: true)
+        let handlers = pendingHandlers
+        pendingHandlers.removeAll()
+        if let publisher { try await publisher.publish(outbox, crashPoints: configuration.crashPoints) }
+        for handler in handlers { handler() }
+        if let consumer {
+            let offsets = positions.filter { $0.value >= 0 }
+            if !offsets.isEmpty {
+                configuration.crashPoints.reach(.beforeOffsetCommit)
+                try? consumer.commitAsync(Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+            }
+        }
+        if let idle = configuration.keyIdleTimeout { await router.passivate(idleFor: idle) }
+        metrics.checkpointed(pause: pause, keys: partitions.values.reduce(0) { $0 + $1.keyUpdates.count }, outbox: outbox.count)
+        control.status.withLock {
+            $0.checkpointsCompleted += 1
+            $0.lastCheckpointID = write.id
+            $0.lastCheckpointPause = pause
+            $0.lastCheckpointTime = clock.now()
+        }
+        nextCheckpointAt = .now + configuration.checkpointInterval
+    }
+
+    /// Final checkpoint, publish everything, trim the outbox.
+    private func finish() async throws {
+        try await checkpoint()
+        if let publisher {
+            try await publisher.waitUntilConfirmed(timeout: configuration.shutdownTimeout)
+            // Trim what was just confirmed, so a restart has nothing to scan.
+            try await checkpoint()
+        }
+        if let consumer {
+            let offsets = positions.filter { $0.value >= 0 }
+            if !offsets.isEmpty {
+                try? await consumer.commit(Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+            }
+        }
+        await updateStatus(force: true)
+        logger.info("Pipeline stopped cleanly", metadata: ["sluice.checkpoint": "\(checkpointID)"])
+    }
+
+    private func closeClients() async {
+        await consumer?.close()
+        consumer = nil
+        await publisher?.close()
+        publisher = nil
+    }
+
+    private var lastStatusUpdate: ContinuousClock.Instant = .now - .seconds(1)
+
+    private func updateStatus(force: Bool = false) async {
+        guard force || ContinuousClock.now - lastStatusUpdate >= .milliseconds(200) else { return }
+        lastStatusUpdate = .now
+        let outboxDepth = publisher?.inFlightCount ?? 0
+        let published = publisher?.publishedCount ?? 0
+        let statistics = await router.statistics
+        let watermarks = await router.watermarks()
+        let liveKeys = await router.liveKeyCount
+        let positions = positions
+        let knownHigh = knownHigh
+        let lag = positions.reduce(into: [InputPartition: Int64]()) { lag, entry in
+            lag[entry.key] = Swift.max(0, (knownHigh[entry.key] ?? entry.value) - entry.value)
+        }
+        metrics.update(lag: lag, watermarks: watermarks.compactMapValues { $0 }, liveKeys: liveKeys, outboxDepth: outboxDepth, now: clock.now())
+        control.status.withLock { status in
+            status.router = statistics
+            status.recordsPublished = published
+            status.outboxDepth = outboxDepth
+            status.positions = positions
+            status.lag = lag
+            status.watermarks = watermarks.compactMapValues { $0 }
+            status.liveKeys = liveKeys
+        }
+    }
+
+    private static func topicPartition(_ partition: InputPartition) -> KafkaTopicPartition {
+        KafkaTopicPartition(topic: partition.topic, partition: partition.partition)
+    }
+}

@@ -1,0 +1,30 @@
+/// A snapshot of a running pipeline's progress, for dashboards, health checks and tests.
+public struct PipelineStatus: Sendable, Equatable {
+    /// Counters from the router.
+    public var router = RouterStatistics()
+    /// Checkpoints committed since start.
+    public var checkpointsCompleted: UInt64 = 0
+    /// The id of the last committed checkpoint.
+    public var lastCheckpointID: UInt64 = 0
+    /// How long the last checkpoint paused processing.
+    public var lastCheckpointPause: Duration = .zero
+    /// Wall-clock time of the last committed checkpoint.
+    public var lastCheckpointTime: EventTime?
+    /// Output records confirmed by the broker since start.
+    public var recordsPublished: UInt64 = 0
+    /// Outbox entries committed but not yet confirmed.
+    public var outboxDepth: Int = 0
+    /// Watermark per owned input partition.
+    public var watermarks: [InputPartition: EventTime] = [:]
+    /// Next offset to read per owned input partition.
+    public var positions: [InputPartition: Int64] = [:]
+    /// Records not yet read per owned input partition, from the broker's high watermark.
+    public var lag: [InputPartition: Int64] = [:]
+    /// Key actors in memory.
+    public var liveKeys: Int = 0
+    /// Whether the pipeline has started processing (recovery finished).
+    public var isRunning = false
+
+    /// Creates an empty status.
+    public init() {}
+}

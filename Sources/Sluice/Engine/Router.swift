@@ -1,0 +1,332 @@
+/// The router actor: hands each record to the actor of its (input partition, key).
+///
+/// It decodes records, tracks per-partition offsets and watermarks, creates
+/// key actors on first use (loading their state from the checkpoint store on
+/// demand), fires timers as watermarks and the wall clock advance, and collects
+/// what the key actors emit. Because it awaits each key actor in turn, once a
+/// call returns every key actor has applied everything before it: that is the
+/// checkpoint barrier.
+package actor Router<Processor: KeyedProcessor> {
+    private let logic: PipelineLogic<Processor>
+    private let store: (any CheckpointStore)?
+    private let clock: any WallClock
+    private var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
+    private var emitted: [Emitted<Processor.Output>] = []
+    private let encoder = BinaryStateEncoder()
+    private let decoder = BinaryStateDecoder()
+    package private(set) var statistics = RouterStatistics()
+
+    package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
+        self.logic = logic
+        self.store = store
+        self.clock = clock
+    }
+
+    // MARK: Partitions
+
+    /// The partitions this router currently owns.
+    package var ownedPartitions: [InputPartition] { partitions.keys.sorted() }
+
+    /// Takes ownership of a partition, restoring its progress and timers from the store.
+    /// Returns the offset to resume from, or `nil` when the store has nothing for it.
+    @discardableResult
+    package func open(_ partition: InputPartition) throws -> Int64? {
+        if let existing = partitions[partition] { return existing.nextOffset }
+        let progress = try store?.progress(of: partition)
+        let restoredWatermark = progress?.watermarkMilliseconds.map(EventTime.init(millisecondsSinceEpoch:))
+        let runtime = PartitionRuntime<Processor>(
+            partition: partition,
+            watermark: PartitionWatermark(policy: logic.watermarks, restored: restoredWatermark, now: clock.now()),
+            nextOffset: progress?.nextOffset ?? -1,
+            nextSequence: progress?.nextSequence ?? 0)
+        if let store {
+            for timer in try store.timers(in: partition) {
+                let key = try decoder.decode(Processor.Key.self, from: timer.key)
+                runtime.encodedKeys[key] = timer.key
+                if timer.isEventTime {
+                    runtime.eventTimers.insert(time: timer.fireAtMilliseconds, key: key)
+                } else {
+                    runtime.processingTimers.insert(time: timer.fireAtMilliseconds, key: key)
+                }
+            }
+        }
+        partitions[partition] = runtime
+        return progress?.nextOffset
+    }
+
+    /// Gives up a partition and its key actors. Call after a checkpoint that included it.
+    package func release(_ partition: InputPartition) {
+        partitions[partition] = nil
+    }
+
+    /// The next offset to read of every owned partition (`-1` when nothing was read yet).
+    package func nextOffsets() -> [InputPartition: Int64] {
+        partitions.mapValues(\.nextOffset)
+    }
+
+    /// The watermark of every owned partition.
+    package func watermarks() -> [InputPartition: EventTime?] {
+        partitions.mapValues(\.watermark.current)
+    }
+
+    /// The number of key actors in memory.
+    package var liveKeyCount: Int { partitions.values.reduce(0) { $0 + $1.keys.count } }
+
+    // MARK: Processing
+
+    /// Processes a batch of records, possibly from several partitions, in order within each partition.
+    package func ingest(_ records: [SourceRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let now = clock.now()
+        var byPartition: [InputPartition: [SourceRecord]] = [:]
+        for record in records { byPartition[record.partition, default: []].append(record) }
+        for (partition, partitionRecords) in byPartition {
+            if partitions[partition] == nil { try open(partition) }
+            try await ingest(partitionRecords, into: partitions[partition]!, now: now)
+        }
+    }
+
+    private func ingest(_ records: [SourceRecord], into runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
+        var order: [Processor.Key] = []
+        var perKey: [Processor.Key: [(input: Processor.Input, time: EventTime)]] = [:]
+        var recordIndexes: [Processor.Key: [Int]] = [:]
+        var maxTime: EventTime?
+        for (index, record) in records.enumerated() {
+            // Already applied before the checkpoint this partition was restored from.
+            if record.offset < runtime.nextOffset { continue }
+            runtime.nextOffset = record.offset + 1
+            statistics.recordsConsumed += 1
+            let input: Processor.Input
+            do {
+                input = try logic.decode(record)
+            } catch {
+                statistics.deadLettered += 1
+                emit(.deadLetter(record, reason: Self.describe(error)), in: runtime)
+                continue
+            }
+            let time: EventTime
+            switch logic.eventTime {
+            case .extract(let extract): time = extract(input)
+            case .recordTimestamp: time = record.timestamp ?? now
+            case .processingTime: time = now
+            }
+            if maxTime.map({ time > $0 }) ?? true { maxTime = time }
+            let key = logic.key(input)
+            if perKey[key] == nil {
+                order.append(key)
+                perKey[key] = [(input, time)]
+                recordIndexes[key] = [index]
+            } else {
+                perKey[key]!.append((input, time))
+                recordIndexes[key]!.append(index)
+            }
+        }
+        let watermark = runtime.watermark.current
+        for key in order {
+            let actor = try actorFor(key, in: runtime, now: now)
+            let effects = await actor.process(perKey[key]!, watermark: watermark, now: now)
+            statistics.recordsProcessed += UInt64(perKey[key]!.count)
+            if !effects.lateIndexes.isEmpty {
+                let indexes = recordIndexes[key]!
+                for late in effects.lateIndexes {
+                    statistics.lateRecords += 1
+                    emit(.late(records[indexes[late]]), in: runtime)
+                }
+            }
+            apply(effects, of: key, in: runtime)
+        }
+        if let maxTime, runtime.watermark.observe(maxTime, now: now) {
+            try await fireEventTimers(in: runtime, now: now)
+        }
+    }
+
+    /// Advances idle partitions' watermarks with the wall clock and fires due timers.
+    /// `isCaughtUp` tells whether a partition has nothing unread below its high watermark.
+    package func advance(isCaughtUp: @Sendable (InputPartition) -> Bool) async throws {
+        let now = clock.now()
+        for runtime in partitions.values {
+            if runtime.watermark.advanceIfIdle(now: now, isCaughtUp: isCaughtUp(runtime.partition)) {
+                try await fireEventTimers(in: runtime, now: now)
+            }
+            try await fireProcessingTimers(in: runtime, now: now)
+        }
+    }
+
+    /// Raises the watermark of the given partitions (all when `nil`) to `time`, firing timers.
+    /// Raising to ``EventTime/distantFuture`` closes every window: the end of a bounded input.
+    package func raiseWatermarks(to time: EventTime, partitions selected: [InputPartition]? = nil) async throws {
+        let now = clock.now()
+        for runtime in partitions.values where selected?.contains(runtime.partition) ?? true {
+            if runtime.watermark.raise(to: time) {
+                try await fireEventTimers(in: runtime, now: now)
+            }
+        }
+    }
+
+    /// Hands over everything emitted since the last call, in emission order.
+    package func takeEmitted() -> [Emitted<Processor.Output>] {
+        defer { emitted.removeAll(keepingCapacity: true) }
+        return emitted
+    }
+
+    // MARK: Checkpoints
+
+    /// Collects every change since the last checkpoint, per partition, and starts a new interval.
+    ///
+    /// Call ``takeEmitted()`` first: the sequence numbers in the returned progress count everything emitted.
+    package func prepareCheckpoint() async throws -> [InputPartition: PartitionCheckpoint] {
+        var result: [InputPartition: PartitionCheckpoint] = [:]
+        for runtime in partitions.values {
+            var updates: [[UInt8]: [UInt8]?] = [:]
+            updates.reserveCapacity(runtime.dirty.count)
+            for key in runtime.dirty {
+                guard let entry = runtime.keys[key] else { continue }
+                let encodedKey = try encodedKey(key, in: runtime)
+                updates[encodedKey] = .some(try await entry.actor.snapshot())
+            }
+            runtime.dirty.removeAll(keepingCapacity: true)
+            var added: [StoredTimer] = []
+            var removed: [StoredTimer] = []
+            for (timer, isPresent) in runtime.timerChanges {
+                if isPresent { added.append(timer) } else { removed.append(timer) }
+            }
+            runtime.timerChanges.removeAll(keepingCapacity: true)
+            result[runtime.partition] = PartitionCheckpoint(
+                progress: runtime.progress, keyUpdates: updates, timersAdded: added, timersRemoved: removed)
+        }
+        return result
+    }
+
+    /// Releases key actors that are clean and unused for `idleFor`; their state stays in the store.
+    /// Returns how many were released. Only call after the last checkpoint was committed.
+    @discardableResult
+    package func passivate(idleFor: Duration) -> Int {
+        guard store != nil else { return 0 }
+        let cutoff = clock.now() - idleFor
+        var released = 0
+        for runtime in partitions.values {
+            let idle = runtime.keys.filter { !runtime.dirty.contains($0.key) && $0.value.lastUsed <= cutoff }
+            for key in idle.keys {
+                runtime.keys[key] = nil
+                released += 1
+            }
+        }
+        statistics.passivatedKeys += UInt64(released)
+        return released
+    }
+
+    // MARK: Internals
+
+    private func actorFor(_ key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime) throws -> KeyActor<Processor> {
+        if let entry = runtime.keys[key] {
+            runtime.keys[key]!.lastUsed = now
+            return entry.actor
+        }
+        let encodedKey = try encodedKey(key, in: runtime)
+        var restored: KeyActor<Processor>.Stored?
+        if let store, let bytes = try store.state(of: encodedKey, in: runtime.partition) {
+            restored = try decoder.decode(KeyActor<Processor>.Stored.self, from: bytes)
+            statistics.keysRestored += 1
+        }
+        let actor = KeyActor(key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored)
+        runtime.keys[key] = .init(actor: actor, lastUsed: now)
+        return actor
+    }
+
+    private func encodedKey(_ key: Processor.Key, in runtime: PartitionRuntime<Processor>) throws -> [UInt8] {
+        if let known = runtime.encodedKeys[key] { return known }
+        let bytes = try encoder.encode(key)
+        runtime.encodedKeys[key] = bytes
+        return bytes
+    }
+
+    private func apply(_ effects: KeyActor<Processor>.Effects, of key: Processor.Key, in runtime: PartitionRuntime<Processor>) {
+        runtime.dirty.insert(key)
+        for output in effects.outputs {
+            statistics.resultsEmitted += 1
+            emit(.result(output), in: runtime)
+        }
+        guard !effects.timersAdded.isEmpty || !effects.timersRemoved.isEmpty else { return }
+        let encodedKey = runtime.encodedKeys[key] ?? []
+        for timer in effects.timersRemoved {
+            runtime.timerChanges[StoredTimer(timer, key: encodedKey)] = false
+        }
+        for timer in effects.timersAdded {
+            runtime.timerChanges[StoredTimer(timer, key: encodedKey)] = true
+            switch timer.domain {
+            case .eventTime: runtime.eventTimers.insert(time: timer.time.millisecondsSinceEpoch, key: key)
+            case .processingTime: runtime.processingTimers.insert(time: timer.time.millisecondsSinceEpoch, key: key)
+            }
+        }
+    }
+
+    private func fireEventTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
+        guard let watermark = runtime.watermark.current else { return }
+        // Timers may register further timers that are already due; loop until none are.
+        while true {
+            let due = runtime.eventTimers.popDue(atOrBefore: watermark.millisecondsSinceEpoch)
+            if due.isEmpty { return }
+            try await fire(due, domain: .eventTime, in: runtime, now: now)
+        }
+    }
+
+    private func fireProcessingTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
+        while true {
+            let due = runtime.processingTimers.popDue(atOrBefore: now.millisecondsSinceEpoch)
+            if due.isEmpty { return }
+            try await fire(due, domain: .processingTime, in: runtime, now: now)
+        }
+    }
+
+    private func fire(
+        _ due: [TimerHeap<Processor.Key>.Entry], domain: ProcessorTimer.Domain, in runtime: PartitionRuntime<Processor>,
+        now: EventTime
+    ) async throws {
+        var order: [Processor.Key] = []
+        var perKey: [Processor.Key: [ProcessorTimer]] = [:]
+        for entry in due {
+            let timer = ProcessorTimer(time: EventTime(millisecondsSinceEpoch: entry.time), domain: domain)
+            if perKey[entry.key] == nil { order.append(entry.key) }
+            perKey[entry.key, default: []].append(timer)
+        }
+        for key in order {
+            let actor = try actorFor(key, in: runtime, now: now)
+            let effects = await actor.fire(perKey[key]!, watermark: runtime.watermark.current, now: now)
+            apply(effects, of: key, in: runtime)
+        }
+    }
+
+    private func emit(_ payload: Emitted<Processor.Output>.Payload, in runtime: PartitionRuntime<Processor>) {
+        emitted.append(Emitted(key: OutboxKey(writer: runtime.partition, sequence: runtime.nextSequence), payload: payload))
+        runtime.nextSequence += 1
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? SluiceError { return error.message }
+        return String(describing: error)
+    }
+}
+
+extension StoredTimer {
+    init(_ timer: ProcessorTimer, key: [UInt8]) {
+        self.init(fireAtMilliseconds: timer.time.millisecondsSinceEpoch, key: key, isEventTime: timer.domain == .eventTime)
+    }
+}
+
+/// Counters the router keeps; read by the runner for metrics and the demo's display.
+public struct RouterStatistics: Sendable, Equatable {
+    /// Records read from the source.
+    public var recordsConsumed: UInt64 = 0
+    /// Records decoded and applied to a key.
+    public var recordsProcessed: UInt64 = 0
+    /// Records that arrived after all their windows had closed.
+    public var lateRecords: UInt64 = 0
+    /// Records that could not be decoded.
+    public var deadLettered: UInt64 = 0
+    /// Results emitted by key actors.
+    public var resultsEmitted: UInt64 = 0
+    /// Key actors whose state was loaded from the store.
+    public var keysRestored: UInt64 = 0
+    /// Key actors released from memory while idle.
+    public var passivatedKeys: UInt64 = 0
+}

@@ -1,0 +1,165 @@
+import Logging
+import SluiceKafka
+import Synchronization
+
+/// Publishes outbox entries with the idempotent producer and tracks which were confirmed.
+///
+/// Each record carries two headers: `sluice.writer` (application id and input
+/// partition) and `sluice.seq` (the writer's sequence number), which a
+/// restarted process reads back to find what was already published. The
+/// output partition is the one fixed in the entry.
+final class OutboxPublisher: Sendable {
+    static let writerHeader = "sluice.writer"
+    static let sequenceHeader = "sluice.seq"
+
+    fileprivate struct Tracking {
+        /// Producer message id → outbox key, for records not yet confirmed.
+        var inFlight: [UInt64: OutboxKey] = [:]
+        /// Reports that arrived before their id was registered.
+        var early: [UInt64: KafkaDeliveryReport] = [:]
+        var confirmed: [OutboxKey] = []
+        var scanOffsets: [OutputPartition: Int64] = [:]
+        var failure: KafkaError?
+        var publishedCount: UInt64 = 0
+    }
+
+    private let applicationID: String
+    private let producer: KafkaProducer
+    private let tracking: TrackingBox
+    private let partitionCounts = Mutex<[String: Int]>([:])
+
+    /// Creates the producer. `onConfirm` is not needed: confirmations are drained at checkpoints.
+    init(applicationID: String, configuration: KafkaProducerConfiguration, logger: Logger) throws {
+        self.applicationID = applicationID
+        let tracking = TrackingBox()
+        self.tracking = tracking
+        producer = try KafkaProducer(configuration: configuration, logger: logger) { report in
+            Self.record(report, in: tracking)
+        }
+    }
+
+    /// The header value naming a writer.
+    static func writerName(applicationID: String, partition: InputPartition) -> String {
+        "\(applicationID)|\(partition.topic)|\(partition.partition)"
+    }
+
+    /// The number of partitions of `topic`, cached.
+    func partitionCount(of topic: String) async throws -> Int {
+        if let known = partitionCounts.withLock({ $0[topic] }) { return known }
+        let count = try await producer.partitionCount(topic: topic, timeout: .seconds(30))
+        partitionCounts.withLock { $0[topic] = count }
+        return count
+    }
+
+    /// The output partition of a record with `key` (Java-compatible murmur2), or a spread choice without key.
+    func partition(forKey key: [UInt8]?, topic: String, fallback: Int64) async throws -> Int32 {
+        let count = try await partitionCount(of: topic)
+        if let key { return KafkaProducer.partition(forKey: key, partitionCount: count) }
+        return Int32(truncatingIfNeeded: fallback % Int64(count))
+    }
+
+    /// Hands entries to the producer, in order. `crashPoints` may abort halfway.
+    func publish(_ entries: [OutboxEntry], crashPoints: CrashPointSchedule) async throws {
+        guard !entries.isEmpty else { return }
+        let records = entries.map { entry in
+            var headers = entry.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
+            headers.append(KafkaHeader(name: Self.writerHeader, value: Array(Self.writerName(applicationID: applicationID, partition: entry.key.writer).utf8)))
+            headers.append(KafkaHeader(name: Self.sequenceHeader, value: Array(String(entry.key.sequence).utf8)))
+            return KafkaOutgoingRecord(
+                topic: entry.destination.topic, partition: entry.destination.partition, key: entry.recordKey,
+                value: entry.recordValue, headers: headers)
+        }
+        let half = crashPoints.isArmed ? records.count / 2 : records.count
+        let firstIDs = try await producer.send(contentsOf: Array(records[..<half]))
+        register(firstIDs, for: entries[..<half])
+        if half < records.count {
+            crashPoints.reach(.midPublish)
+            let restIDs = try await producer.send(contentsOf: Array(records[half...]))
+            register(restIDs, for: entries[half...])
+        }
+    }
+
+    private func register(_ ids: [UInt64], for entries: ArraySlice<OutboxEntry>) {
+        tracking.withLock { tracking in
+            for (id, entry) in zip(ids, entries) {
+                if let report = tracking.early.removeValue(forKey: id) {
+                    Self.apply(report, key: entry.key, to: &tracking)
+                } else {
+                    tracking.inFlight[id] = entry.key
+                }
+            }
+        }
+    }
+
+    /// Marks entries found already published by the recovery scan as confirmed.
+    func markPublished(_ keys: [OutboxKey], scanOffsets: [OutputPartition: Int64]) {
+        tracking.withLock { tracking in
+            tracking.confirmed.append(contentsOf: keys)
+            tracking.scanOffsets.merge(scanOffsets) { Swift.max($0, $1) }
+        }
+    }
+
+    /// Takes the confirmations since the last call: entries to trim and new scan offsets.
+    func drainConfirmed() -> (removals: [OutboxKey], scanOffsets: [OutputPartition: Int64]) {
+        tracking.withLock { tracking in
+            defer {
+                tracking.confirmed.removeAll(keepingCapacity: true)
+                tracking.scanOffsets.removeAll(keepingCapacity: true)
+            }
+            return (tracking.confirmed, tracking.scanOffsets)
+        }
+    }
+
+    /// Records handed over but not confirmed.
+    var inFlightCount: Int { tracking.withLock { $0.inFlight.count } }
+
+    /// Records confirmed since start.
+    var publishedCount: UInt64 { tracking.withLock { $0.publishedCount } }
+
+    /// The first delivery failure or fatal producer error, if any.
+    var failure: KafkaError? {
+        tracking.withLock { $0.failure } ?? producer.fatalError
+    }
+
+    /// Waits until every handed-over record is confirmed (or `timeout` passes).
+    func waitUntilConfirmed(timeout: Duration) async throws {
+        try await producer.flush(timeout: timeout)
+        if let failure { throw failure }
+    }
+
+    func close() async {
+        await producer.close(timeout: .seconds(5))
+    }
+
+    private static func record(_ report: KafkaDeliveryReport, in tracking: TrackingBox) {
+        tracking.withLock { tracking in
+            guard let key = tracking.inFlight.removeValue(forKey: report.id) else {
+                tracking.early[report.id] = report
+                return
+            }
+            apply(report, key: key, to: &tracking)
+        }
+    }
+
+    fileprivate static func apply(_ report: KafkaDeliveryReport, key: OutboxKey, to tracking: inout Tracking) {
+        if let error = report.error {
+            if tracking.failure == nil { tracking.failure = error }
+            return
+        }
+        tracking.confirmed.append(key)
+        tracking.publishedCount += 1
+        if let offset = report.offset {
+            let partition = OutputPartition(topic: report.topic, partition: report.partition)
+            tracking.scanOffsets[partition] = Swift.max(tracking.scanOffsets[partition] ?? 0, offset + 1)
+        }
+    }
+}
+
+/// The publisher's delivery bookkeeping, shared with the producer's delivery callback.
+private final class TrackingBox: Sendable {
+    private let mutex = Mutex(OutboxPublisher.Tracking())
+
+    func withLock<R>(_ body: (inout OutboxPublisher.Tracking) -> R) -> R {
+        mutex.withLock { body(&$0) }
+    }
+}

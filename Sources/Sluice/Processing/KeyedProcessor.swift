@@ -1,0 +1,66 @@
+/// A stateful per-key operator: the general building block under windows.
+///
+/// Each key has its own `State`, held by that key's actor and checkpointed
+/// with it. ``process(_:at:state:context:)`` applies one input event;
+/// ``onTimer(_:state:context:)`` runs when a timer the key registered fires.
+/// Both may emit outputs through the context. Use it for event-sourced entities:
+/// the state is the entity, the inputs are its events.
+///
+/// Implementations must be deterministic functions of their arguments: after a
+/// crash Sluice replays inputs since the last checkpoint into the restored state
+/// and relies on getting the same outputs.
+public protocol KeyedProcessor<Key, Input, Output>: Sendable {
+    /// The key type: the identity of an entity (for example a sensor id).
+    associatedtype Key: Hashable & Sendable & Codable
+    /// The input event type.
+    associatedtype Input: Sendable
+    /// The output type.
+    associatedtype Output: Sendable
+    /// The per-key state, checkpointed in compact binary form.
+    associatedtype State: Sendable & Codable
+
+    /// The state of a key that has none yet.
+    func initialState(for key: Key) -> State
+
+    /// Applies one input event with its event time.
+    func process(_ input: Input, at time: EventTime, state: inout State, context: inout ProcessorContext<Key, Output>)
+
+    /// Runs when a timer of this key fires.
+    func onTimer(_ timer: ProcessorTimer, state: inout State, context: inout ProcessorContext<Key, Output>)
+
+    /// Whether `state` carries nothing worth keeping; such state is deleted from the store.
+    func isEmpty(_ state: State) -> Bool
+}
+
+extension KeyedProcessor {
+    /// By default a processor keeps no timers.
+    public func onTimer(_ timer: ProcessorTimer, state: inout State, context: inout ProcessorContext<Key, Output>) {}
+    /// By default state is never considered empty.
+    public func isEmpty(_ state: State) -> Bool { false }
+}
+
+/// A timer a key registered: when it fires and on which clock.
+public struct ProcessorTimer: Hashable, Sendable, Codable, Comparable {
+    /// The clock a timer follows.
+    public enum Domain: UInt8, Hashable, Sendable, Codable {
+        /// Fires when the input partition's watermark reaches ``ProcessorTimer/time``.
+        case eventTime
+        /// Fires when the wall clock reaches ``ProcessorTimer/time``.
+        case processingTime
+    }
+
+    /// When the timer fires.
+    public var time: EventTime
+    /// The clock it follows.
+    public var domain: Domain
+
+    /// Creates a timer.
+    public init(time: EventTime, domain: Domain) {
+        self.time = time
+        self.domain = domain
+    }
+
+    public static func < (lhs: ProcessorTimer, rhs: ProcessorTimer) -> Bool {
+        (lhs.time, lhs.domain.rawValue) < (rhs.time, rhs.domain.rawValue)
+    }
+}

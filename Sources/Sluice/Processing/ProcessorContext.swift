@@ -1,0 +1,50 @@
+/// What a ``KeyedProcessor`` sees and may do while it handles an event or a timer.
+public struct ProcessorContext<Key: Sendable, Output: Sendable>: Sendable {
+    /// The key being processed.
+    public let key: Key
+    /// The input partition's watermark: event times below it are complete. `nil` before the first record.
+    public let watermark: EventTime?
+    /// Wall-clock time as the engine's clock reads it.
+    public let now: EventTime
+
+    /// Outputs emitted so far, in order.
+    var outputs: [Output] = []
+    /// Timers registered during this call.
+    var timersAdded: [ProcessorTimer] = []
+    /// Timers deleted during this call.
+    var timersDeleted: [ProcessorTimer] = []
+    /// Whether the current input was declared late.
+    var isLate = false
+
+    init(key: Key, watermark: EventTime?, now: EventTime) {
+        self.key = key
+        self.watermark = watermark
+        self.now = now
+    }
+
+    /// Emits an output; it is published after the next checkpoint (exactly-once) or at once (at-least-once).
+    public mutating func emit(_ output: Output) {
+        outputs.append(output)
+    }
+
+    /// Declares the current input late: it goes to the pipeline's late-data output and is counted.
+    public mutating func markLate() {
+        isLate = true
+    }
+
+    /// Asks for ``KeyedProcessor/onTimer(_:state:context:)`` once the watermark reaches `time`.
+    /// Registering the same timer twice has no further effect.
+    public mutating func registerEventTimeTimer(at time: EventTime) {
+        timersAdded.append(ProcessorTimer(time: time, domain: .eventTime))
+    }
+
+    /// Asks for ``KeyedProcessor/onTimer(_:state:context:)`` once the wall clock reaches `time`.
+    public mutating func registerProcessingTimeTimer(at time: EventTime) {
+        timersAdded.append(ProcessorTimer(time: time, domain: .processingTime))
+    }
+
+    /// Cancels a timer registered earlier.
+    public mutating func deleteTimer(_ timer: ProcessorTimer) {
+        timersDeleted.append(timer)
+    }
+}

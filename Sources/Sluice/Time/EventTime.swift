@@ -1,0 +1,51 @@
+/// A point in event time: milliseconds since the Unix epoch.
+///
+/// Kafka timestamps are milliseconds, so Sluice keeps event time at that
+/// resolution; sub-millisecond parts of a reading's time are truncated toward
+/// negative infinity (so windows stay aligned for times before 1970 too).
+public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var millisecondsSinceEpoch: Int64
+
+    /// Creates an event time from milliseconds since the epoch.
+    public init(millisecondsSinceEpoch: Int64) {
+        self.millisecondsSinceEpoch = millisecondsSinceEpoch
+    }
+
+    /// Creates an event time from (possibly fractional) seconds since the epoch.
+    public init(secondsSinceEpoch seconds: Double) {
+        self.millisecondsSinceEpoch = Int64((seconds * 1000).rounded(.down))
+    }
+
+    /// The earliest representable time.
+    public static let distantPast = EventTime(millisecondsSinceEpoch: .min / 2)
+    /// The latest representable time.
+    public static let distantFuture = EventTime(millisecondsSinceEpoch: .max / 2)
+
+    /// Seconds since the epoch.
+    public var secondsSinceEpoch: Double { Double(millisecondsSinceEpoch) / 1000 }
+
+    public static func < (lhs: EventTime, rhs: EventTime) -> Bool {
+        lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
+    }
+
+    /// The time `duration` later.
+    public static func + (lhs: EventTime, rhs: Duration) -> EventTime {
+        EventTime(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &+ rhs.wholeMilliseconds)
+    }
+
+    /// The time `duration` earlier.
+    public static func - (lhs: EventTime, rhs: Duration) -> EventTime {
+        EventTime(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &- rhs.wholeMilliseconds)
+    }
+
+    public var description: String { "\(secondsSinceEpoch)s" }
+}
+
+extension Duration {
+    /// This duration in whole milliseconds, rounded toward zero.
+    public var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds &* 1000 &+ attoseconds / 1_000_000_000_000_000
+    }
+}

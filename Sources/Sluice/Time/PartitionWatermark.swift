@@ -1,0 +1,38 @@
+/// The watermark of one input partition, with its idleness bookkeeping.
+struct PartitionWatermark: Sendable {
+    let policy: WatermarkPolicy
+    /// The current watermark; `nil` before any record was seen (and none was restored).
+    private(set) var current: EventTime?
+    /// Wall-clock time of the last record, or of the start, for idleness.
+    private var lastActivity: EventTime
+    /// The highest event time the partition has seen.
+    private var maxEventTime: EventTime?
+
+    init(policy: WatermarkPolicy, restored: EventTime?, now: EventTime) {
+        self.policy = policy
+        self.current = restored
+        self.lastActivity = now
+    }
+
+    /// Notes a record's event time; returns whether the watermark moved.
+    mutating func observe(_ time: EventTime, now: EventTime) -> Bool {
+        lastActivity = now
+        if maxEventTime.map({ time > $0 }) ?? true { maxEventTime = time }
+        return raise(to: time - policy.outOfOrderness)
+    }
+
+    /// Advances the watermark with wall-clock time if the partition is idle; returns whether it moved.
+    mutating func advanceIfIdle(now: EventTime, isCaughtUp: Bool) -> Bool {
+        guard let idleTimeout = policy.idleTimeout, isCaughtUp else { return false }
+        guard now >= lastActivity + idleTimeout else { return false }
+        // Idle: event time is taken to move with the wall clock from here on.
+        return raise(to: now - policy.outOfOrderness)
+    }
+
+    /// Forces the watermark to at least `time` (used at the end of a bounded replay).
+    mutating func raise(to time: EventTime) -> Bool {
+        if let current, current >= time { return false }
+        current = time
+        return true
+    }
+}

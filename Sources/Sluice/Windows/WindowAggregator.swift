@@ -1,0 +1,124 @@
+/// Folds each key's records into event-time windows and emits one result per
+/// window when the watermark passes the window's end plus the allowed lateness.
+///
+/// A record whose every window has already closed is late: it is declared late
+/// (see ``ProcessorContext/markLate()``) and goes to the late-data output.
+public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendable, Accumulator: Sendable & Codable>:
+    KeyedProcessor
+{
+    /// The per-key state.
+    public typealias State = WindowState<Accumulator>
+    /// One result per key and window.
+    public typealias Output = WindowResult<Key, Accumulator>
+
+    /// How records are grouped into windows.
+    public let kind: WindowKind
+    /// How long after its end a window still accepts records.
+    public let allowedLateness: Duration
+    private let initial: Accumulator
+    private let fold: @Sendable (inout Accumulator, Input) -> Void
+    private let merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?
+
+    /// Creates an aggregator. Session windows need `merge` to combine two sessions' accumulators.
+    public init(
+        kind: WindowKind, allowedLateness: Duration = .zero, initial: Accumulator,
+        fold: @escaping @Sendable (inout Accumulator, Input) -> Void,
+        merge: (@Sendable (inout Accumulator, Accumulator) -> Void)? = nil
+    ) {
+        if case .session = kind {
+            precondition(merge != nil, "session windows need a merge function for their accumulators")
+        }
+        precondition(allowedLateness >= .zero, "allowedLateness must not be negative")
+        self.kind = kind
+        self.allowedLateness = allowedLateness
+        self.initial = initial
+        self.fold = fold
+        self.merge = merge
+    }
+
+    public func initialState(for key: Key) -> State { State() }
+
+    public func isEmpty(_ state: State) -> Bool { state.windows.isEmpty }
+
+    private var latenessMilliseconds: Int64 { allowedLateness.wholeMilliseconds }
+
+    /// Whether a window ending at `end` has closed under `watermark`.
+    @inline(__always)
+    private func isClosed(end: Int64, watermark: EventTime?) -> Bool {
+        guard let watermark else { return false }
+        return watermark.millisecondsSinceEpoch >= end + latenessMilliseconds
+    }
+
+    public func process(_ input: Input, at time: EventTime, state: inout State, context: inout ProcessorContext<Key, Output>) {
+        if case .session(let gap) = kind {
+            processSession(input, at: time, gap: gap.wholeMilliseconds, state: &state, context: &context)
+            return
+        }
+        var accepted = false
+        for window in kind.windows(containing: time) {
+            let start = window.start.millisecondsSinceEpoch
+            let end = window.end.millisecondsSinceEpoch
+            if isClosed(end: end, watermark: context.watermark) { continue }
+            accepted = true
+            if let index = state.windows.firstIndex(where: { $0.start == start }) {
+                fold(&state.windows[index].accumulator, input)
+            } else {
+                var accumulator = initial
+                fold(&accumulator, input)
+                let insertAt = state.windows.firstIndex(where: { $0.start > start }) ?? state.windows.endIndex
+                state.windows.insert(.init(start: start, end: end, accumulator: accumulator), at: insertAt)
+                context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: end + latenessMilliseconds))
+            }
+        }
+        if !accepted { context.markLate() }
+    }
+
+    private func processSession(
+        _ input: Input, at time: EventTime, gap: Int64, state: inout State, context: inout ProcessorContext<Key, Output>
+    ) {
+        var start = time.millisecondsSinceEpoch
+        var end = start + gap
+        if isClosed(end: end, watermark: context.watermark) {
+            context.markLate()
+            return
+        }
+        var accumulator = initial
+        fold(&accumulator, input)
+        // Merge every open session that overlaps [start, end).
+        var kept: [WindowState<Accumulator>.Open] = []
+        kept.reserveCapacity(state.windows.count)
+        for open in state.windows {
+            if open.start < end && start < open.end {
+                start = min(start, open.start)
+                end = max(end, open.end)
+                var merged = open.accumulator
+                merge!(&merged, accumulator)
+                accumulator = merged
+                context.deleteTimer(ProcessorTimer(time: EventTime(millisecondsSinceEpoch: open.end + latenessMilliseconds), domain: .eventTime))
+            } else {
+                kept.append(open)
+            }
+        }
+        let insertAt = kept.firstIndex(where: { $0.start > start }) ?? kept.endIndex
+        kept.insert(.init(start: start, end: end, accumulator: accumulator), at: insertAt)
+        state.windows = kept
+        context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: end + latenessMilliseconds))
+    }
+
+    public func onTimer(_ timer: ProcessorTimer, state: inout State, context: inout ProcessorContext<Key, Output>) {
+        guard timer.domain == .eventTime else { return }
+        var remaining: [WindowState<Accumulator>.Open] = []
+        for open in state.windows {
+            if isClosed(end: open.end, watermark: context.watermark) {
+                context.emit(
+                    WindowResult(
+                        key: context.key,
+                        window: TimeWindow(start: .init(millisecondsSinceEpoch: open.start), end: .init(millisecondsSinceEpoch: open.end)),
+                        value: open.accumulator))
+            } else {
+                remaining.append(open)
+            }
+        }
+        state.windows = remaining
+    }
+}
