@@ -1,0 +1,349 @@
+internal import CRdKafka
+import Dispatch
+public import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A Kafka producer: idempotent by default, with headers, Java-compatible key
+/// partitioning and a delivery report for every record.
+///
+/// ``send(_:)`` only enqueues: it hands the record to librdkafka and returns an id at
+/// once. The outcome arrives later through the `onDelivery` handler, called on the
+/// producer's own delivery thread, one report at a time, in the order librdkafka reports
+/// them. When librdkafka's queue is full, `send` waits on a dedicated thread (never the
+/// cooperative pool) until there is room, so no record is rejected for lack of space.
+public final class KafkaProducer: Sendable {
+    private let client: RDKafkaClient
+    private let deliveryLoop: DeliveryLoop
+    private let sendThread: BlockingExecutor
+    private let controlThread: BlockingExecutor
+    private let nextID = Atomic<UInt64>(1)
+    private let isClosed = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// Creates a producer and starts its delivery thread. It connects lazily.
+    ///
+    /// - Parameters:
+    ///   - configuration: The producer settings.
+    ///   - logger: Where the producer and librdkafka log.
+    ///   - onDelivery: Called once per record with its final outcome, on the producer's
+    ///     delivery thread. Keep it short; it delays later reports.
+    /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` when the
+    ///   configuration is invalid.
+    public init(
+        configuration: KafkaProducerConfiguration, logger: Logger,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws {
+        try configuration.validate()
+        let client = try RDKafkaClient(
+            type: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties(), logger: logger
+        ) { conf in
+            // Delivery reports and errors as events on the main queue, served by DeliveryLoop.
+            rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
+        }
+        self.client = client
+        self.logger = logger
+        let name = client.name
+        self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)", onDelivery: onDelivery)
+        self.sendThread = BlockingExecutor(label: "sluice.kafka.producer.send.\(name)")
+        self.controlThread = BlockingExecutor(label: "sluice.kafka.producer.control.\(name)")
+        deliveryLoop.start()
+    }
+
+    deinit {
+        deliveryLoop.stop()
+    }
+
+    /// Enqueues `record` and returns the id its ``KafkaDeliveryReport`` will carry.
+    ///
+    /// - Throws: ``KafkaError/Code/closed`` after ``close(timeout:)``,
+    ///   ``KafkaError/Code/fatal`` after a fatal producer error, or the error librdkafka
+    ///   gives for an unacceptable record (for example one larger than `message.max.bytes`).
+    public func send(_ record: KafkaOutgoingRecord) async throws -> UInt64 {
+        try checkOpen()
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        let client = client
+        if try Self.produce(record, id: id, client: client) { return id }
+        try await sendThread.run { () throws -> Void in
+            try Self.produceWaiting(record, id: id, client: client)
+        }
+        return id
+    }
+
+    /// Enqueues `records` in order and returns their ids, in the same order.
+    ///
+    /// Cheaper than one ``send(_:)`` per record: if librdkafka's queue fills, the rest of
+    /// the records move to the send thread together.
+    public func send(contentsOf records: [KafkaOutgoingRecord]) async throws -> [UInt64] {
+        try checkOpen()
+        guard !records.isEmpty else { return [] }
+        let first = nextID.add(UInt64(records.count), ordering: .relaxed).oldValue
+        let ids = (0..<UInt64(records.count)).map { first + $0 }
+        let client = client
+        var index = 0
+        while index < records.count {
+            guard try Self.produce(records[index], id: ids[index], client: client) else { break }
+            index += 1
+        }
+        if index < records.count {
+            let rest = Array(records[index...])
+            let restIDs = Array(ids[index...])
+            try await sendThread.run { () throws -> Void in
+                for (record, id) in zip(rest, restIDs) {
+                    try Self.produceWaiting(record, id: id, client: client)
+                }
+            }
+        }
+        return ids
+    }
+
+    /// Waits until every record sent so far has a delivery report (delivered or failed).
+    ///
+    /// - Throws: ``KafkaError/Code/timeout`` when records remain after `timeout`.
+    public func flush(timeout: Duration) async throws {
+        let client = client
+        try await controlThread.run { () throws -> Void in
+            let err = rd_kafka_flush(client.handle, timeout.timeoutMilliseconds)
+            if err == RD_KAFKA_RESP_ERR__TIMED_OUT {
+                throw KafkaError(
+                    .timeout,
+                    "flush: \(rd_kafka_outq_len(client.handle)) records still undelivered after \(timeout)",
+                    rdKafkaCode: err.rawValue, isRetriable: true)
+            }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "flush") }
+        }
+        // The reports are now queued; wait until the delivery thread has handed them out.
+        await deliveryLoop.drained()
+    }
+
+    /// The number of partitions of `topic`.
+    ///
+    /// - Throws: ``KafkaError/Code/connection`` when no broker answers within `timeout`.
+    public func partitionCount(topic: String, timeout: Duration) async throws -> Int {
+        try checkOpen()
+        let client = client
+        return try await controlThread.run { () throws -> Int in
+            try RDKafkaMetadata.partitionCount(client: client, topic: topic, timeout: timeout)
+        }
+    }
+
+    /// The fatal error the producer raised, if any. Once set, the producer is unusable:
+    /// create a new one.
+    public var fatalError: KafkaError? {
+        var text = [CChar](repeating: 0, count: 512)
+        let err = rd_kafka_fatal_error(client.handle, &text, text.count)
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        let reason = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var error = KafkaError.rdKafka(err, "the producer hit a fatal error; create a new one", detail: reason)
+        error.code = .fatal
+        error.isFatal = true
+        return error
+    }
+
+    /// Stops accepting records, waits up to `timeout` for outstanding deliveries (their
+    /// reports are still delivered), then stops the delivery thread. Idempotent.
+    public func close(timeout: Duration) async {
+        guard !isClosed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        client.context.isClosing.store(true, ordering: .sequentiallyConsistent)
+        do {
+            try await flush(timeout: timeout)
+        } catch {
+            logger.info("closing producer: \(error)")
+        }
+        await deliveryLoop.stopAndWait()
+    }
+
+    private func checkOpen() throws {
+        if isClosed.load(ordering: .relaxed) {
+            throw KafkaError(.closed, "the producer is closed")
+        }
+        if let fatalError { throw fatalError }
+    }
+
+    // MARK: Producing
+
+    /// Tries to enqueue once. Returns `false` when librdkafka's queue is full.
+    private static func produce(_ record: KafkaOutgoingRecord, id: UInt64, client: RDKafkaClient) throws -> Bool {
+        guard let error = produceva(record, id: id, handle: client.handle) else { return true }
+        if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+            rd_kafka_error_destroy(error)
+            return false
+        }
+        throw KafkaError.consuming(error, "sending to \(record.topic)")
+    }
+
+    /// Enqueues, waiting for room while the queue is full. Runs on the send thread.
+    private static func produceWaiting(
+        _ record: KafkaOutgoingRecord, id: UInt64, client: RDKafkaClient
+    ) throws {
+        while try !produce(record, id: id, client: client) {
+            if client.context.isClosing.load(ordering: .relaxed) { throw KafkaError(.closed, "the producer closed while waiting for queue space") }
+            // Room appears as deliveries complete; the delivery thread frees it, not us.
+            usleep(1_000)
+        }
+    }
+
+    /// Calls `rd_kafka_produceva`; returns its error, if any.
+    private static func produceva(_ record: KafkaOutgoingRecord, id: UInt64, handle: OpaquePointer) -> OpaquePointer? {
+        var headers: OpaquePointer?
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                header.value.withUnsafeBytes { value in
+                    _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, value.count)
+                }
+            }
+        }
+        let error = record.topic.withCString { topic in
+            record.value.withUnsafeBytes { value in
+                withOptionalBytes(record.key) { key in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                        var count = 0
+                        func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = type
+                            fill(&vu)
+                            (vus.baseAddress! + count).initialize(to: vu)
+                            count += 1
+                        }
+                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        if let partition = record.partition {
+                            append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                        }
+                        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        append(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                            $0.u.mem.size = value.count
+                        }
+                        if let key {
+                            append(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                                $0.u.mem.size = key.count
+                            }
+                        }
+                        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id)) }
+                        if let headers {
+                            append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                        }
+                        return rd_kafka_produceva(handle, vus.baseAddress, count)
+                    }
+                }
+            }
+        }
+        // On success librdkafka owns the headers; on failure they are still ours.
+        if error != nil, let headers { rd_kafka_headers_destroy(headers) }
+        return error
+    }
+}
+
+/// Calls `body` with `bytes` in place, or with `nil`. An empty array still yields a
+/// non-nil buffer, so an empty key stays distinct from no key.
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    if bytes.isEmpty {
+        var empty: UInt8 = 0
+        return withUnsafeBytes(of: &empty) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
+    }
+    return bytes.withUnsafeBytes { body($0) }
+}
+
+// MARK: - Delivery thread
+
+/// Serves the producer's main event queue on a dedicated thread: delivery reports go to
+/// `onDelivery`, errors to the log.
+///
+/// `@unchecked Sendable`: `queue` is created in `init` and used only by the loop running
+/// on `thread`, which also destroys it; the other state is atomic.
+private final class DeliveryLoop: @unchecked Sendable {
+    private let client: RDKafkaClient
+    private let queue: OpaquePointer
+    private let thread: DispatchQueue
+    private let onDelivery: @Sendable (KafkaDeliveryReport) -> Void
+    private let isStopping = Atomic<Bool>(false)
+    private let isIdle = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    init(client: RDKafkaClient, label: String, onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
+        self.client = client
+        self.queue = rd_kafka_queue_get_main(client.handle)
+        self.thread = DispatchQueue(label: label)
+        self.onDelivery = onDelivery
+    }
+
+    func start() {
+        thread.async { self.run() }
+    }
+
+    /// Asks the loop to finish; it drains queued events first.
+    func stop() {
+        isStopping.store(true, ordering: .sequentiallyConsistent)
+        rd_kafka_queue_yield(queue)
+    }
+
+    /// Stops the loop and waits until it has handed out every queued report.
+    func stopAndWait() async {
+        stop()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            thread.async { continuation.resume() }
+        }
+    }
+
+    /// Waits until every event queued now has been served.
+    func drained() async {
+        guard !isStopping.load(ordering: .relaxed) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            isIdle.withLock { $0.append(continuation) }
+            rd_kafka_queue_yield(queue)
+        }
+    }
+
+    private func run() {
+        while true {
+            let stopping = isStopping.load(ordering: .sequentiallyConsistent)
+            if let event = rd_kafka_queue_poll(queue, stopping ? 0 : 100) {
+                handle(event)
+                rd_kafka_event_destroy(event)
+                continue
+            }
+            if rd_kafka_queue_length(queue) == 0 {
+                for waiter in isIdle.withLock({ waiters in defer { waiters = [] }; return waiters }) {
+                    waiter.resume()
+                }
+                if stopping { break }
+            }
+        }
+        rd_kafka_queue_destroy(queue)
+    }
+
+    private func handle(_ event: OpaquePointer) {
+        switch Int32(rd_kafka_event_type(event)) {
+        case Int32(RD_KAFKA_EVENT_DR):
+            while let message = rd_kafka_event_message_next(event) {
+                let err = message.pointee.err
+                let id = UInt64(UInt(bitPattern: message.pointee._private))
+                let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                let report = KafkaDeliveryReport(
+                    id: id, topic: topic, partition: message.pointee.partition,
+                    offset: err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset >= 0
+                        ? message.pointee.offset : nil,
+                    error: err == RD_KAFKA_RESP_ERR_NO_ERROR
+                        ? nil : KafkaError.rdKafka(err, "delivering record \(id) to \(topic)"))
+                onDelivery(report)
+            }
+        case Int32(RD_KAFKA_EVENT_ERROR):
+            let err = rd_kafka_event_error(event)
+            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+            client.context.logger.info(
+                "producer error: \(text)",
+                metadata: [
+                    "sluice.kafka.error": "\(String(cString: rd_kafka_err2name(err)))",
+                    "sluice.kafka.fatal": "\(rd_kafka_event_error_is_fatal(event) != 0)",
+                ])
+        default:
+            break
+        }
+    }
+}

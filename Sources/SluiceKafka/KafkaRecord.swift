@@ -1,0 +1,94 @@
+internal import CRdKafka
+
+/// One record of a ``KafkaBatch``: a view into librdkafka's buffer that keeps the batch alive.
+///
+/// ``key``, ``value`` and ``headers`` copy; ``withUnsafeKey(_:)`` and
+/// ``withUnsafeValue(_:)`` give zero-copy access for decoding.
+public struct KafkaRecord: Sendable {
+    let batch: KafkaBatch
+    let index: Int
+
+    private var message: UnsafeMutablePointer<rd_kafka_message_t> { batch.message(index) }
+
+    /// The topic the record was read from.
+    public var topic: String { batch.topicName(message.pointee.rkt) }
+    /// The partition the record was read from.
+    public var partition: Int32 { message.pointee.partition }
+    /// The record's offset in its partition.
+    public var offset: Int64 { message.pointee.offset }
+    /// The topic and partition together.
+    public var topicPartition: KafkaTopicPartition { KafkaTopicPartition(topic: topic, partition: partition) }
+
+    /// The record timestamp in milliseconds since the Unix epoch (create time or log-append
+    /// time, as the topic is configured), or `nil` when the broker gave none.
+    public var timestamp: Int64? {
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let value = rd_kafka_message_timestamp(message, &type)
+        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || value < 0 ? nil : value
+    }
+
+    /// A copy of the key, or `nil` when the record has none.
+    public var key: [UInt8]? {
+        withUnsafeKey { $0.map { Array($0.bindMemory(to: UInt8.self)) } }
+    }
+
+    /// A copy of the value; empty for a null value.
+    public var value: [UInt8] {
+        withUnsafeValue { Array($0.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Copies of the headers, in record order.
+    public var headers: [KafkaHeader] {
+        var result: [KafkaHeader] = []
+        forEachHeader { name, value in
+            result.append(KafkaHeader(name: String(cString: name), value: Array(value)))
+            return true
+        }
+        return result
+    }
+
+    /// A copy of the value of the first header called `name`, or `nil` if there is none.
+    public func header(named name: String) -> [UInt8]? {
+        var found: [UInt8]?
+        forEachHeader { headerName, value in
+            if String(cString: headerName) == name {
+                found = Array(value)
+                return false
+            }
+            return true
+        }
+        return found
+    }
+
+    /// Calls `body` with the key bytes in place (`nil` when the record has no key).
+    /// The buffer must not escape `body`.
+    public func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        let message = message
+        guard let key = message.pointee.key else { return try body(nil) }
+        return try body(UnsafeRawBufferPointer(start: key, count: message.pointee.key_len))
+    }
+
+    /// Calls `body` with the value bytes in place (empty for a null value).
+    /// The buffer must not escape `body`.
+    public func withUnsafeValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let message = message
+        return try body(UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
+    }
+
+    /// Calls `body` per header until it returns `false`.
+    private func forEachHeader(_ body: (UnsafePointer<CChar>, UnsafeRawBufferPointer) -> Bool) {
+        var headers: OpaquePointer?
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return }
+        var index = 0
+        while true {
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            guard rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                let name
+            else { return }
+            if !body(name, UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : size)) { return }
+            index += 1
+        }
+    }
+}

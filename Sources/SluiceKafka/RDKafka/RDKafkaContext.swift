@@ -1,0 +1,58 @@
+internal import CRdKafka
+import Logging
+import Synchronization
+
+/// State shared between a Swift client and librdkafka's C callbacks.
+///
+/// librdkafka holds an unmanaged, retained reference to it as the handle's opaque
+/// pointer; ``RDKafkaClient`` releases that reference after `rd_kafka_destroy` returns.
+final class RDKafkaContext: Sendable {
+    /// A rebalance the rebalance callback recorded, with the protocol it belongs to.
+    struct Rebalance: Sendable {
+        var event: KafkaRebalanceEvent
+        var isCooperative: Bool
+    }
+
+    let logger: Logger
+    /// Set once the client is closing: rebalance callbacks then apply changes at once.
+    let isClosing = Atomic<Bool>(false)
+    /// Rebalances recorded by the callback, not yet returned by a poll.
+    let undeliveredRebalances = Mutex<[Rebalance]>([])
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+}
+
+// MARK: - C callbacks
+
+/// Forwards a librdkafka log line to swift-log. Called on librdkafka's own threads.
+///
+/// Libraries log at `info` or below, so librdkafka's errors, warnings and notices map to
+/// `info`, its informational lines to `debug` and its debug lines to `trace`.
+let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void =
+    { rk, level, facility, line in
+        guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+        let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
+        let swiftLevel: Logger.Level = level <= 5 ? .info : (level == 6 ? .debug : .trace)
+        guard context.logger.logLevel <= swiftLevel else { return }
+        context.logger.log(
+            level: swiftLevel, "\(line.map { String(cString: $0) } ?? "")",
+            metadata: [
+                "sluice.kafka.facility": "\(facility.map { String(cString: $0) } ?? "")",
+                "sluice.kafka.client": "\(String(cString: rd_kafka_name(rk)))",
+                "sluice.kafka.syslogLevel": "\(level)",
+            ])
+    }
+
+/// Logs a client-level error librdkafka reports outside any call (for example a broker
+/// connection failing). Called while the client's queue is served.
+let rdKafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void =
+    { rk, err, reason, opaque in
+        guard let opaque else { return }
+        let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
+        let code = rd_kafka_resp_err_t(rawValue: err)
+        context.logger.info(
+            "librdkafka error: \(reason.map { String(cString: $0) } ?? "")",
+            metadata: ["sluice.kafka.error": "\(String(cString: rd_kafka_err2name(code)))"])
+    }

@@ -1,0 +1,103 @@
+import Foundation
+import SluiceKafka
+import Testing
+
+@Suite("Producer and consumer round trips")
+struct RoundTripTests {
+    @Test("keyed records with headers round-trip across partitions, placed by Java's murmur2")
+    func keyedRoundTrip() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: testLogger)
+        try cluster.createTopic("orders", partitions: 4)
+        let deliveries = DeliveryCollector()
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        let records = (0..<200).map { i in
+            KafkaOutgoingRecord(
+                topic: "orders", key: [UInt8]("customer-\(i % 37)"), value: [UInt8]("order \(i)"),
+                headers: [
+                    KafkaHeader(name: "index", value: [UInt8]("\(i)")),
+                    KafkaHeader(name: "empty", value: []),
+                ])
+        }
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        let ids = try await producer.send(contentsOf: Array(records[..<100]))
+        var moreIDs: [UInt64] = []
+        for record in records[100...] { moreIDs.append(try await producer.send(record)) }
+        try await producer.flush(timeout: .seconds(10))
+        #expect(try await producer.partitionCount(topic: "orders", timeout: .seconds(5)) == 4)
+
+        let reports = deliveries.all
+        #expect(reports.count == 200)
+        for (record, id) in zip(records, ids + moreIDs) {
+            let report = try #require(reports[id])
+            #expect(report.error == nil)
+            #expect(report.offset != nil)
+            #expect(report.partition == KafkaProducer.partition(forKey: record.key!, partitionCount: 4))
+        }
+
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+        try consumer.assign(allPartitions("orders", count: 4))
+        let received = try await consume(consumer, count: 200)
+        #expect(received.count == 200)
+        #expect(Set(received.map(\.partition)).count > 1)
+        for message in received {
+            let index = Int(String(decoding: try #require(message.headers.first?.value), as: UTF8.self))!
+            let original = records[index]
+            #expect(message.topic == "orders")
+            #expect(message.key == original.key)
+            #expect(message.value == original.value)
+            #expect(message.headers == original.headers)
+            #expect(message.partition == KafkaProducer.partition(forKey: original.key!, partitionCount: 4))
+            #expect(message.timestamp.map { $0 >= before - 1_000 } == true)
+            let report = try #require(reports[(ids + moreIDs)[index]])
+            #expect(report.offset == message.offset)
+        }
+        // Per-partition offsets arrive in order.
+        for partition in 0..<4 {
+            let offsets = received.filter { $0.partition == partition }.map(\.offset)
+            #expect(offsets == offsets.sorted())
+        }
+        #expect(consumer.cachedWatermarks(for: KafkaTopicPartition(topic: "orders", partition: 0)) != nil)
+        await consumer.close()
+        await producer.close(timeout: .seconds(5))
+    }
+
+    @Test("zero-copy accessors, header lookup, seek and watermarks")
+    func seekAndWatermarks() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("events", partitions: 1)
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        _ = try await producer.send(
+            contentsOf: (0..<10).map {
+                KafkaOutgoingRecord(
+                    topic: "events", partition: 0, value: [UInt8]("e\($0)"),
+                    headers: [KafkaHeader(name: "n", value: [UInt8($0)])])
+            })
+        try await producer.flush(timeout: .seconds(10))
+
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+        let partition = KafkaTopicPartition(topic: "events", partition: 0)
+        let marks = try await consumer.watermarks(for: partition, timeout: .seconds(5))
+        #expect(marks.low == 0 && marks.high == 10)
+
+        try consumer.assign([partition: 4])
+        var batch = try await consumer.poll(maxRecords: 3, timeout: .seconds(10)).records
+        while batch.isEmpty { batch = try await consumer.poll(maxRecords: 3, timeout: .seconds(1)).records }
+        #expect(batch.count <= 3)
+        let first = try #require(batch.first)
+        #expect(first.offset == 4)
+        #expect(first.withUnsafeKey { $0 == nil })
+        #expect(first.withUnsafeValue { String(decoding: $0, as: UTF8.self) } == "e4")
+        #expect(first.header(named: "n") == [4])
+        #expect(first.header(named: "missing") == nil)
+
+        try await consumer.seek(partition, to: 1)
+        let afterSeek = try await consume(consumer, count: 1)
+        #expect(afterSeek.first?.offset == 1)
+        await consumer.close()
+        await consumer.close()  // idempotent
+        await #expect(throws: KafkaError.self) { _ = try await consumer.poll(maxRecords: 1, timeout: .zero) }
+        await producer.close(timeout: .seconds(5))
+    }
+}
