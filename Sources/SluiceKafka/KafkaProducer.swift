@@ -256,8 +256,9 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
 /// Serves the producer's main event queue on a dedicated thread: delivery reports go to
 /// `onDelivery`, errors to the log.
 ///
-/// `@unchecked Sendable`: `queue` is created in `init` and used only by the loop running
-/// on `thread`, which also destroys it; the other state is atomic.
+/// `@unchecked Sendable`: `queue` is created in `init` and destroyed in `deinit`; in between,
+/// librdkafka allows polling it on `thread` while other threads yield it; the rest is atomic
+/// or lock-protected.
 private final class DeliveryLoop: @unchecked Sendable {
     private let client: RDKafkaClient
     private let queue: OpaquePointer
@@ -315,6 +316,9 @@ private final class DeliveryLoop: @unchecked Sendable {
                 if stopping { break }
             }
         }
+    }
+
+    deinit {
         rd_kafka_queue_destroy(queue)
     }
 
