@@ -1,0 +1,84 @@
+import SluiceKafka
+import Testing
+
+@Suite("Faults: injected errors, broker outages")
+struct FaultToleranceTests {
+    @Test("the idempotent producer writes every record exactly once despite injected produce errors")
+    func idempotentUnderInjectedErrors() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("payments", partitions: 3)
+        let deliveries = DeliveryCollector()
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        // Warm up so the producer has its id and leaders before the faults start.
+        _ = try await producer.send(KafkaOutgoingRecord(topic: "payments", key: [0], value: [UInt8]("warm-up")))
+        try await producer.flush(timeout: .seconds(10))
+
+        try cluster.pushRequestErrors(
+            apiKey: KafkaMockCluster.APIKey.produce,
+            errors: [
+                KafkaMockCluster.ErrorCode.notLeaderForPartition, KafkaMockCluster.ErrorCode.requestTimedOut,
+                KafkaMockCluster.ErrorCode.notEnoughReplicas, KafkaMockCluster.ErrorCode.requestTimedOut,
+            ])
+        let total = 300
+        for batch in stride(from: 0, to: total, by: 50) {
+            _ = try await producer.send(
+                contentsOf: (batch..<batch + 50).map {
+                    KafkaOutgoingRecord(topic: "payments", key: [UInt8]("k\($0 % 10)"), value: [UInt8]("\($0)"))
+                })
+        }
+        try await producer.flush(timeout: .seconds(30))
+        #expect(deliveries.all.values.allSatisfy { $0.error == nil })
+        #expect(deliveries.all.count == total + 1)
+        #expect(producer.fatalError == nil)
+
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+        try consumer.assign(allPartitions("payments", count: 3))
+        let received = try await consume(consumer, count: total + 1).filter { $0.valueString != "warm-up" }
+        let values = received.map { Int($0.valueString)! }
+        #expect(values.count == total, "duplicates or losses: \(values.count) records for \(total)")
+        #expect(Set(values) == Set(0..<total))
+        // Per key (hence per partition), records keep their send order.
+        for key in 0..<10 {
+            let sequence = values.filter { $0 % 10 == key }
+            #expect(sequence == sequence.sorted())
+        }
+        await consumer.close()
+        await producer.close(timeout: .seconds(5))
+    }
+
+    @Test("records sent while the broker is down arrive once it is back, none lost")
+    func brokerDownThenUp() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("telemetry", partitions: 2)
+        let deliveries = DeliveryCollector()
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+        try consumer.assign(allPartitions("telemetry", count: 2))
+
+        func records(_ range: Range<Int>) -> [KafkaOutgoingRecord] {
+            range.map { KafkaOutgoingRecord(topic: "telemetry", key: [UInt8]("s\($0 % 7)"), value: [UInt8]("\($0)")) }
+        }
+        _ = try await producer.send(contentsOf: records(0..<50))
+        try await producer.flush(timeout: .seconds(10))
+        var received = try await consume(consumer, count: 50)
+        #expect(received.count == 50)
+
+        try cluster.setBrokerDown(1)
+        _ = try await producer.send(contentsOf: records(50..<100))
+        // Nothing can be delivered while the only broker is down.
+        await #expect(throws: KafkaError.self) { try await producer.flush(timeout: .milliseconds(500)) }
+        try cluster.setBrokerUp(1)
+        try await producer.flush(timeout: .seconds(30))
+        #expect(deliveries.all.count == 100)
+        #expect(deliveries.all.values.allSatisfy { $0.error == nil })
+
+        received += try await consume(consumer, count: 50, timeout: .seconds(30))
+        let values = received.map { Int($0.valueString)! }
+        #expect(values.count == 100)
+        #expect(Set(values) == Set(0..<100))
+        await consumer.close()
+        await producer.close(timeout: .seconds(5))
+    }
+}
