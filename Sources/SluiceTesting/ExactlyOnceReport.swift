@@ -1,0 +1,44 @@
+/// How an output compares with what was expected: each expected result exactly once, nothing else.
+public struct ExactlyOnceReport<Key: Hashable & Sendable, Value: Equatable & Sendable>: Sendable, CustomStringConvertible {
+    /// Results expected.
+    public var expectedCount: Int
+    /// Results found.
+    public var foundCount: Int
+    /// Expected keys never found.
+    public var missing: [Key]
+    /// Keys found more than once, with how often.
+    public var duplicated: [Key: Int]
+    /// Keys found with another value than expected: (expected, found).
+    public var wrong: [Key: (expected: Value, found: Value)]
+    /// Keys found but not expected.
+    public var unexpected: [Key]
+
+    /// Whether every expected result appears exactly once with its value, and nothing else.
+    public var isExactlyOnce: Bool { missing.isEmpty && duplicated.isEmpty && wrong.isEmpty && unexpected.isEmpty }
+
+    /// Compares `found` with `expected`.
+    public init(expected: [Key: Value], found: [(key: Key, value: Value)]) {
+        expectedCount = expected.count
+        foundCount = found.count
+        var seen: [Key: Int] = [:]
+        var wrong: [Key: (expected: Value, found: Value)] = [:]
+        var unexpected: [Key] = []
+        for (key, value) in found {
+            seen[key, default: 0] += 1
+            if let want = expected[key] {
+                if want != value { wrong[key] = (want, value) }
+            } else {
+                unexpected.append(key)
+            }
+        }
+        missing = expected.keys.filter { seen[$0] == nil }
+        duplicated = seen.filter { $0.value > 1 }
+        self.wrong = wrong
+        self.unexpected = unexpected
+    }
+
+    public var description: String {
+        "expected=\(expectedCount) found=\(foundCount) missing=\(missing.count) duplicates=\(duplicated.count) wrong=\(wrong.count) unexpected=\(unexpected.count)"
+            + (isExactlyOnce ? " OK" : " FAILED; e.g. missing \(missing.prefix(3)), duplicated \(Array(duplicated.keys.prefix(3))), wrong \(Array(wrong.prefix(3)))")
+    }
+}

@@ -1,0 +1,77 @@
+public import SluiceKafka
+public import Logging
+
+/// A record read back from a topic, copied out of librdkafka's buffers.
+public struct ConsumedRecord: Sendable, Equatable {
+    /// The partition it was read from.
+    public var partition: Int32
+    /// Its offset.
+    public var offset: Int64
+    /// The record key.
+    public var key: [UInt8]?
+    /// The record value.
+    public var value: [UInt8]
+    /// The record headers.
+    public var headers: [KafkaHeader]
+
+    /// The value as UTF-8 text.
+    public var valueText: String { String(decoding: value, as: UTF8.self) }
+    /// The key as UTF-8 text, if any.
+    public var keyText: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The value of a header, if present.
+    public func header(_ name: String) -> [UInt8]? { headers.first { $0.name == name }?.value }
+}
+
+/// Reads whole topics with a plain consumer, as any Kafka tool would see them.
+public enum KafkaTopicReader {
+    /// Reads every partition of `topic` from its low to its high watermark as of the call.
+    public static func readAll(
+        topic: String, bootstrapServers: [String], timeout: Duration = .seconds(60), logger: Logger = Logger(label: "sluice.testing")
+    ) async throws -> [ConsumedRecord] {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers)
+        configuration.maxQueuedRecords = 200_000
+        let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+        do {
+            let records = try await read(topic: topic, consumer: consumer, timeout: timeout)
+            await consumer.close()
+            return records
+        } catch {
+            await consumer.close()
+            throw error
+        }
+    }
+
+    private static func read(topic: String, consumer: KafkaConsumer, timeout: Duration) async throws -> [ConsumedRecord] {
+        let partitionCount = try await consumer.partitionCount(topic: topic, timeout: .seconds(30))
+        var ends: [KafkaTopicPartition: Int64] = [:]
+        var starts: [KafkaTopicPartition: Int64] = [:]
+        for partition in 0..<partitionCount {
+            let tp = KafkaTopicPartition(topic: topic, partition: Int32(partition))
+            let marks = try await consumer.watermarks(for: tp, timeout: .seconds(30))
+            if marks.high > marks.low {
+                starts[tp] = marks.low
+                ends[tp] = marks.high
+            }
+        }
+        guard !starts.isEmpty else { return [] }
+        try consumer.assign(starts)
+        var remaining = Set(starts.keys)
+        var records: [ConsumedRecord] = []
+        let deadline = ContinuousClock.now + timeout
+        while !remaining.isEmpty {
+            guard ContinuousClock.now < deadline else {
+                throw KafkaError(.timeout, "could not read \(topic) to its end within \(timeout); partitions left: \(remaining.map(\.partition).sorted())")
+            }
+            let polled = try await consumer.poll(maxRecords: 10_000, timeout: .milliseconds(200))
+            for record in polled.records {
+                let tp = record.topicPartition
+                guard let end = ends[tp], record.offset < end else { continue }
+                records.append(
+                    ConsumedRecord(partition: record.partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers))
+                if record.offset + 1 >= end { remaining.remove(tp) }
+            }
+        }
+        return records
+    }
+}

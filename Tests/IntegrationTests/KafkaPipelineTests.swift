@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import Sluice
+import SluiceKafka
+import SluiceTesting
+import Testing
+
+/// The reference job against librdkafka's mock cluster, in one process.
+@Suite("Kafka pipeline, in process")
+struct KafkaPipelineTests {
+    static func makePipeline(input: String, output: String, window: Duration) -> PipelineDefinition<WindowAggregator<Int, Reading, SumCount>> {
+        Pipeline("iot-test-\(UUID().uuidString.prefix(8))")
+            .source(KafkaSource(topic: input), decoding: Reading.self)
+            .eventTime { $0.time }
+            .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
+            .key(by: { $0.id })
+            .window(.tumbling(window))
+            .aggregate(into: SumCount()) { acc, reading in
+                acc.sum += reading.value
+                acc.count += 1
+            }
+            .sink(
+                KafkaSink(topic: output) { result in
+                    let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count)}"
+                    return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8))
+                })
+    }
+
+    static func produce(_ readings: [Reading], extra: [[UInt8]] = [], to topic: String, cluster: KafkaMockCluster) async throws {
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: integrationLogger
+        ) { _ in }
+        var records = readings.map { reading in
+            KafkaOutgoingRecord(
+                topic: topic, key: Array(String(reading.id).utf8),
+                value: Array("{\"id\": \(reading.id), \"time\": \(reading.time), \"value\": \(reading.value)}".utf8))
+        }
+        records += extra.map { KafkaOutgoingRecord(topic: topic, key: Array("bad".utf8), value: $0) }
+        _ = try await producer.send(contentsOf: records)
+        try await producer.flush(timeout: .seconds(30))
+        await producer.close(timeout: .seconds(5))
+    }
+
+    static func readings(count: Int, sensors: Int, start: Double = 1_700_000_000) -> [Reading] {
+        (0..<count).map { i in Reading(id: i % sensors, time: start + Double(i / sensors) * 0.5, value: (i * 7) % 100) }
+    }
+
+    static func parse(_ records: [ConsumedRecord]) -> [(key: WindowKey, value: SumCount)] {
+        records.compactMap { record in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
+                let id = object["id"] as? Int, let start = (object["window_start"] as? NSNumber)?.int64Value,
+                let sum = object["sum"] as? Int, let count = object["count"] as? Int
+            else { return nil }
+            return (WindowKey(sensor: id, windowStart: start), SumCount(sum: sum, count: count))
+        }
+    }
+
+    @Test("windowed sums reach the output topic exactly once; malformed records reach the dead-letter topic")
+    func referenceJob() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
+        try cluster.createTopic("sensors", partitions: 4)
+        try cluster.createTopic("sums", partitions: 2)
+        let readings = Self.readings(count: 4_000, sensors: 20)
+        let garbage: [[UInt8]] = [Array("not json".utf8), Array("{\"id\": \"x\"}".utf8)]
+        try await Self.produce(readings, extra: garbage, to: "sensors", cluster: cluster)
+
+        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        var configuration = PipelineConfiguration(
+            stateDirectory: temporaryDirectory("reference"), kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
+        configuration.checkpointInterval = .milliseconds(200)
+        configuration.stopsAtEndOfInput = true
+        let service = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        try await service.run()
+
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        let report = ExactlyOnceReport(expected: groundTruth(readings, windowMilliseconds: 10_000), found: Self.parse(output))
+        #expect(report.isExactlyOnce, "\(report)")
+        #expect(report.expectedCount > 0)
+        for record in output {
+            #expect(record.header("sluice.writer") != nil)
+            #expect(record.header("sluice.seq") != nil)
+        }
+        let deadLetters = try await KafkaTopicReader.readAll(
+            topic: "\(pipeline.name)-dead-letters", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        #expect(Set(deadLetters.map(\.valueText)) == ["not json", "{\"id\": \"x\"}"])
+        #expect(deadLetters.allSatisfy { $0.header("sluice.error") != nil })
+        #expect(service.status.router.deadLettered == 2)
+    }
+
+    @Test("a restart after a finished replay publishes nothing twice; input after the end of time is late")
+    func restartAfterEndOfInput() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
+        try cluster.createTopic("sensors", partitions: 2)
+        try cluster.createTopic("sums", partitions: 2)
+        let first = Self.readings(count: 1_000, sensors: 10)
+        try await Self.produce(first, to: "sensors", cluster: cluster)
+        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        var configuration = PipelineConfiguration(
+            stateDirectory: temporaryDirectory("restart"), kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
+        configuration.checkpointInterval = .milliseconds(100)
+        configuration.stopsAtEndOfInput = true
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        // The replay closed every window for good; records that come later are late, not new results.
+        let second = Self.readings(count: 100, sensors: 10, start: 1_700_001_000)
+        try await Self.produce(second, to: "sensors", cluster: cluster)
+        let again = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        try await again.run()
+
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        let report = ExactlyOnceReport(expected: groundTruth(first, windowMilliseconds: 10_000), found: Self.parse(output))
+        #expect(report.isExactlyOnce, "\(report)")
+        let late = try await KafkaTopicReader.readAll(
+            topic: "\(pipeline.name)-late", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        #expect(late.count == second.count)
+        #expect(again.status.router.lateRecords == UInt64(second.count))
+    }
+}
