@@ -1,0 +1,137 @@
+import Foundation
+import Synchronization
+
+/// `sluice-broker` (librdkafka's mock cluster in its own process) started for a test.
+///
+/// Faults are injected through the broker's control channel on its standard
+/// input, for example `down 1`, `up 1`, `rtt 1 500ms`.
+public final class DevBrokerProcess: Sendable {
+    private let process: Process
+    private let input: FileHandle
+    private let lines: LineBuffer
+    /// The bootstrap address other clients connect to.
+    public let bootstrapServers: [String]
+
+    /// Starts the broker with `topics` (name and partition count) and waits for its bootstrap address.
+    public init(executable: String, topics: [(name: String, partitions: Int)], brokers: Int = 1, timeout: Duration = .seconds(30)) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--brokers", String(brokers)] + topics.flatMap { ["--topic", "\($0.name):\($0.partitions)"] }
+        let stdout = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardInput = stdin
+        process.standardError = FileHandle.standardError
+        let lines = LineBuffer()
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                lines.finish()
+            } else {
+                lines.append(data)
+            }
+        }
+        try process.run()
+        self.process = process
+        self.input = stdin.fileHandleForWriting
+        self.lines = lines
+        guard let first = await lines.nextLine(timeout: timeout), first.hasPrefix("bootstrap=") else {
+            process.terminate()
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "sluice-broker did not print its bootstrap address"])
+        }
+        bootstrapServers = String(first.dropFirst("bootstrap=".count)).split(separator: ",").map(String.init)
+    }
+
+    /// Sends one control command and returns the broker's answer line (`ok` or `error: …`).
+    @discardableResult
+    public func control(_ command: String, timeout: Duration = .seconds(10)) async throws -> String {
+        try input.write(contentsOf: Data((command + "\n").utf8))
+        guard let answer = await lines.nextLine(timeout: timeout) else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "sluice-broker did not answer '\(command)'"])
+        }
+        return answer
+    }
+
+    /// Stops the broker with SIGTERM and waits for it.
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// Lines of a child's standard output, delivered in order.
+private final class LineBuffer: Sendable {
+    private struct State {
+        var pending = Data()
+        var lines: [String] = []
+        var waiter: CheckedContinuation<String?, Never>?
+        var isFinished = false
+    }
+
+    private let state = Mutex(State())
+
+    func append(_ data: Data) {
+        let resume: (CheckedContinuation<String?, Never>, String)? = state.withLock { state in
+            state.pending.append(data)
+            while let newline = state.pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: state.pending[state.pending.startIndex..<newline], as: UTF8.self)
+                state.pending.removeSubrange(state.pending.startIndex...newline)
+                state.lines.append(line)
+            }
+            if let waiter = state.waiter, !state.lines.isEmpty {
+                state.waiter = nil
+                return (waiter, state.lines.removeFirst())
+            }
+            return nil
+        }
+        if let (waiter, line) = resume { waiter.resume(returning: line) }
+    }
+
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<String?, Never>? in
+            state.isFinished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    func nextLine(timeout: Duration) async -> String? {
+        await withTaskGroup(of: String?.self) { group in
+            group.addTask { await self.nextLine() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.cancelWaiter()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func nextLine() async -> String? {
+        await withCheckedContinuation { continuation in
+            let ready: String?? = state.withLock { state in
+                if !state.lines.isEmpty { return .some(state.lines.removeFirst()) }
+                if state.isFinished { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    private func cancelWaiter() {
+        let waiter = state.withLock { state -> CheckedContinuation<String?, Never>? in
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+}
