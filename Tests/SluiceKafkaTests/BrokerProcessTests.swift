@@ -1,0 +1,112 @@
+import Foundation
+import SluiceKafka
+import Synchronization
+import Testing
+
+/// The built `sluice-broker` executable, next to the test bundle or in `SLUICE_BIN_DIR`.
+private let brokerExecutable: URL? = {
+    var directories: [URL] = []
+    if let binDir = ProcessInfo.processInfo.environment["SLUICE_BIN_DIR"] {
+        directories.append(URL(fileURLWithPath: binDir))
+    }
+    directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+    directories.append(Bundle.main.bundleURL)
+    for directory in directories {
+        for name in ["sluice-broker", "SluiceBroker"] {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+    }
+    return nil
+}()
+
+/// Lines a process writes to a pipe, as they arrive.
+private final class LineReader: Sendable {
+    private let state = Mutex<(buffer: [UInt8], lines: [String])>(([], []))
+
+    init(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
+            state.withLock { state in
+                state.buffer += data
+                while let newline = state.buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    state.lines.append(String(decoding: state.buffer[..<newline], as: UTF8.self))
+                    state.buffer.removeSubrange(...newline)
+                }
+            }
+        }
+    }
+
+    /// The next line, waiting up to `timeout`.
+    func next(timeout: Duration = .seconds(10)) async -> String? {
+        var line: String?
+        _ = await eventually(timeout: timeout) {
+            line = state.withLock { $0.lines.isEmpty ? nil : $0.lines.removeFirst() }
+            return line != nil
+        }
+        return line
+    }
+}
+
+@Suite("The sluice-broker executable")
+struct BrokerProcessTests {
+    @Test(
+        "serves a stable bootstrap port, obeys the control channel and exits cleanly on SIGTERM",
+        .enabled(if: brokerExecutable != nil, "sluice-broker is not built"))
+    func brokerProcess() async throws {
+        let process = Process()
+        process.executableURL = brokerExecutable
+        process.arguments = ["--topic", "demo:2", "--port", "0"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let lines = LineReader(output)
+        let exited = Mutex<Int32?>(nil)
+        process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let first = try #require(await lines.next())
+        #expect(first.hasPrefix("bootstrap=127.0.0.1:"))
+        let bootstrap = String(first.dropFirst("bootstrap=".count))
+
+        func command(_ line: String) async -> String? {
+            input.fileHandleForWriting.write(Data((line + "\n").utf8))
+            return await lines.next()
+        }
+
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: [bootstrap])
+        producerConfiguration.linger = .milliseconds(1)
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: testLogger, onDelivery: { _ in })
+        #expect(try await producer.partitionCount(topic: "demo", timeout: .seconds(10)) == 2)
+        _ = try await producer.send(
+            contentsOf: (0..<20).map { KafkaOutgoingRecord(topic: "demo", key: [UInt8]("k\($0)"), value: [UInt8]("\($0)")) })
+        try await producer.flush(timeout: .seconds(10))
+
+        var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: [bootstrap])
+        consumerConfiguration.maxQueuedRecords = 10_000
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: testLogger)
+        try consumer.assign(allPartitions("demo", count: 2))
+        let received = try await consume(consumer, count: 20)
+        #expect(Set(received.map(\.valueString)) == Set((0..<20).map { "\($0)" }))
+
+        #expect(await command("down 1") == "ok")
+        #expect(await command("up 1") == "ok")
+        #expect(await command("rtt 1 5ms") == "ok")
+        #expect(await command("errors produce NOT_LEADER_FOR_PARTITION REQUEST_TIMED_OUT") == "ok")
+        #expect(await command("clear produce") == "ok")
+        #expect(await command("topic extra 3") == "ok")
+        #expect(await command("bogus")?.hasPrefix("error: ") == true)
+        #expect(await command("down") == "error: usage: down <broker>")
+        #expect(try await producer.partitionCount(topic: "extra", timeout: .seconds(10)) == 3)
+        await consumer.close()
+        await producer.close(timeout: .seconds(5))
+
+        process.terminate()  // SIGTERM
+        #expect(await eventually(timeout: .seconds(10)) { exited.withLock { $0 } != nil })
+        #expect(exited.withLock { $0 } == 0)
+    }
+}
