@@ -54,23 +54,41 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
             processSession(input, at: time, gap: gap.wholeMilliseconds, state: &state, context: &context)
             return
         }
+        if case .tumbling(let size) = kind {
+            // The common case, without allocating a list of windows.
+            let length = size.wholeMilliseconds
+            let start = floorDiv(time.millisecondsSinceEpoch, length) * length
+            if !add(input, toWindowFrom: start, to: start + length, state: &state, context: &context) { context.markLate() }
+            return
+        }
         var accepted = false
         for window in kind.windows(containing: time) {
-            let start = window.start.millisecondsSinceEpoch
-            let end = window.end.millisecondsSinceEpoch
-            if isClosed(end: end, watermark: context.watermark) { continue }
-            accepted = true
-            if let index = state.windows.firstIndex(where: { $0.start == start }) {
-                fold(&state.windows[index].accumulator, input)
-            } else {
-                var accumulator = initial
-                fold(&accumulator, input)
-                let insertAt = state.windows.firstIndex(where: { $0.start > start }) ?? state.windows.endIndex
-                state.windows.insert(.init(start: start, end: end, accumulator: accumulator), at: insertAt)
-                context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: end + latenessMilliseconds))
+            if add(
+                input, toWindowFrom: window.start.millisecondsSinceEpoch, to: window.end.millisecondsSinceEpoch, state: &state,
+                context: &context)
+            {
+                accepted = true
             }
         }
         if !accepted { context.markLate() }
+    }
+
+    /// Folds `input` into the aligned window `[start, end)` unless it has closed; returns whether it was open.
+    @inline(__always)
+    private func add(
+        _ input: Input, toWindowFrom start: Int64, to end: Int64, state: inout State, context: inout ProcessorContext<Key, Output>
+    ) -> Bool {
+        if isClosed(end: end, watermark: context.watermark) { return false }
+        if let index = state.windows.firstIndex(where: { $0.start == start }) {
+            fold(&state.windows[index].accumulator, input)
+        } else {
+            var accumulator = initial
+            fold(&accumulator, input)
+            let insertAt = state.windows.firstIndex(where: { $0.start > start }) ?? state.windows.endIndex
+            state.windows.insert(.init(start: start, end: end, accumulator: accumulator), at: insertAt)
+            context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: end + latenessMilliseconds))
+        }
+        return true
     }
 
     private func processSession(
