@@ -18,11 +18,17 @@ public struct KafkaAdmin: Sendable {
     /// Creates topic `name`. A topic that already exists counts as success (its partition
     /// count is not checked).
     ///
-    /// - Throws: ``KafkaError/Code/timeout`` when the cluster does not answer within
-    ///   `timeout`, or the broker's reason for refusing.
+    /// - Throws: ``KafkaError/Code/invalidArgument`` for an empty name or a count below 1,
+    ///   ``KafkaError/Code/timeout`` when the cluster does not answer within `timeout`, or
+    ///   the broker's reason for refusing.
     public func createTopic(
         _ name: String, partitions: Int, replicationFactor: Int, timeout: Duration = .seconds(30)
     ) async throws {
+        guard !name.isEmpty, partitions >= 1, replicationFactor >= 1 else {
+            throw KafkaError(
+                .invalidArgument,
+                "createTopic \"\(name)\": need a non-empty name, partitions >= 1 and replicationFactor >= 1")
+        }
         let client = client
         try await thread.run { () throws -> Void in
             try Self.createTopic(client: client, name: name, partitions: partitions, replicationFactor: replicationFactor, timeout: timeout)

@@ -85,7 +85,9 @@ extension Duration {
     /// This duration in whole milliseconds, rounded down, clamped to `Int32` range.
     var milliseconds: Int {
         let (seconds, attoseconds) = components
-        let ms = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+        let (wholeMs, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+        if overflow { return seconds < 0 ? Int(Int32.min) : Int(Int32.max) }
+        let ms = wholeMs.addingReportingOverflow(attoseconds / 1_000_000_000_000_000).partialValue
         return Int(max(Int64(Int32.min), min(Int64(Int32.max), ms)))
     }
 

@@ -81,4 +81,26 @@ struct FaultToleranceTests {
         await consumer.close()
         await producer.close(timeout: .seconds(5))
     }
+
+    @Test("closing with records stuck behind a down broker reports each of them as failed")
+    func closeReportsStuckRecords() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("stuck", partitions: 1)
+        let deliveries = DeliveryCollector()
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        try cluster.setBrokerDown(1)
+        let ids = try await producer.send(
+            contentsOf: (0..<5).map { KafkaOutgoingRecord(topic: "stuck", value: [UInt8]("\($0)")) })
+        let clock = ContinuousClock()
+        let start = clock.now
+        await producer.close(timeout: .milliseconds(300))
+        #expect(clock.now - start < .seconds(5))
+        let reports = deliveries.all
+        #expect(Set(reports.keys) == Set(ids))
+        #expect(reports.values.allSatisfy { $0.error != nil && $0.offset == nil })
+        await #expect(throws: KafkaError.self) {
+            _ = try await producer.send(KafkaOutgoingRecord(topic: "stuck", value: [1]))
+        }
+    }
 }
