@@ -25,6 +25,11 @@ struct ConfigurationErrorTests {
         common.security.saslUsername = "user"
         let error = try #require(throws: KafkaError.self) { try common.validate() }
         #expect(error.message.contains("saslPlaintext"))
+        common.security.protocol = .saslSSL
+        common.security.saslMechanism = "SCRAM-SHA-512"
+        #expect(throws: KafkaError.self) { try common.validate() }  // no password
+        common.security.saslPassword = "secret"
+        try common.validate()
     }
 
     @Test("librdkafka's rejection of a raw property names the property")
