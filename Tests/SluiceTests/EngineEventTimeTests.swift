@@ -16,17 +16,17 @@ struct EngineEventTimeTests {
 
     @Test("Milliseconds convert back to seconds")
     func millisecondsToSeconds() {
-        #expect(ms(1_500).secondsSinceEpoch == 1.5)
-        #expect(ms(-250).secondsSinceEpoch == -0.25)
-        #expect(EventTime(secondsSinceEpoch: ms(123_456).secondsSinceEpoch) == ms(123_456))
+        #expect(eventMS(1_500).secondsSinceEpoch == 1.5)
+        #expect(eventMS(-250).secondsSinceEpoch == -0.25)
+        #expect(EventTime(secondsSinceEpoch: eventMS(123_456).secondsSinceEpoch) == eventMS(123_456))
     }
 
     @Test("Adding and subtracting durations moves by whole milliseconds")
     func arithmetic() {
-        #expect(sec(10) + .milliseconds(1_500) == ms(11_500))
-        #expect(sec(10) - .seconds(11) == ms(-1_000))
-        #expect(sec(1) + .microseconds(999) == sec(1))
-        #expect(sec(1) + .seconds(-0.5) == ms(500))
+        #expect(eventSeconds(10) + .milliseconds(1_500) == eventMS(11_500))
+        #expect(eventSeconds(10) - .seconds(11) == eventMS(-1_000))
+        #expect(eventSeconds(1) + .microseconds(999) == eventSeconds(1))
+        #expect(eventSeconds(1) + .seconds(-0.5) == eventMS(500))
     }
 
     @Test("Durations convert to whole milliseconds rounding toward zero")
@@ -40,12 +40,12 @@ struct EngineEventTimeTests {
 
     @Test("Event times order by instant, and the distant past and future bound every real time")
     func ordering() {
-        #expect(ms(-1) < ms(0))
-        #expect(EventTime.distantPast < ms(-100_000_000_000_000))
-        #expect(EventTime.distantFuture > ms(100_000_000_000_000))
+        #expect(eventMS(-1) < eventMS(0))
+        #expect(EventTime.distantPast < eventMS(-100_000_000_000_000))
+        #expect(EventTime.distantFuture > eventMS(100_000_000_000_000))
         // There is room to add a lateness to the distant future without overflow.
         #expect(EventTime.distantFuture + .seconds(86_400 * 365) > EventTime.distantFuture)
-        #expect(ms(1_500).description == "1.5s")
+        #expect(eventMS(1_500).description == "1.5s")
     }
 
     // MARK: Where event time comes from
@@ -69,7 +69,7 @@ struct EngineEventTimeTests {
         for seconds in [9.9999, 10.0, -0.0001] { try await driver.send(json: Fractional(key: "a", seconds: seconds)) }
         try await driver.endOfInput()
         let windows = driver.takeOutputs().map(\.window).sorted()
-        #expect(windows == [window(-10_000, 0), window(0, 10_000), window(10_000, 20_000)])
+        #expect(windows == [windowMS(-10_000, 0), windowMS(0, 10_000), windowMS(10_000, 20_000)])
     }
 
     private struct Untimed: Codable, Sendable {
@@ -89,29 +89,29 @@ struct EngineEventTimeTests {
 
     @Test("By default event time is the record timestamp, and the wall clock for records without one")
     func recordTimestamp() async throws {
-        let driver = try PipelineTestDriver(untimed { $0 }, start: sec(1_000))
-        try await driver.send(json: Untimed(key: "a"), timestamp: sec(25))
-        #expect(await driver.watermark() == sec(25))
-        try await driver.send(json: Untimed(key: "a"), timestamp: sec(21))
+        let driver = try PipelineTestDriver(untimed { $0 }, start: eventSeconds(1_000))
+        try await driver.send(json: Untimed(key: "a"), timestamp: eventSeconds(25))
+        #expect(await driver.watermark() == eventSeconds(25))
+        try await driver.send(json: Untimed(key: "a"), timestamp: eventSeconds(21))
         try await driver.send(json: Untimed(key: "a"))
-        #expect(await driver.watermark() == sec(1_000))
+        #expect(await driver.watermark() == eventSeconds(1_000))
         try await driver.endOfInput()
         let results = driver.takeOutputs().sorted { $0.window < $1.window }
-        #expect(results.map(\.window) == [window(20_000, 30_000), window(1_000_000, 1_010_000)])
+        #expect(results.map(\.window) == [windowMS(20_000, 30_000), windowMS(1_000_000, 1_010_000)])
         #expect(results.map(\.value) == [2, 1])
     }
 
     @Test("With processing time, event time is the wall clock when the record is processed")
     func processingTime() async throws {
-        let driver = try PipelineTestDriver(untimed { $0.processingTime() }, start: sec(100))
-        try await driver.send(json: Untimed(key: "a"), timestamp: sec(5))
+        let driver = try PipelineTestDriver(untimed { $0.processingTime() }, start: eventSeconds(100))
+        try await driver.send(json: Untimed(key: "a"), timestamp: eventSeconds(5))
         try await driver.advanceWallClock(by: .seconds(9))
         try await driver.send(json: Untimed(key: "a"))
         try await driver.advanceWallClock(by: .seconds(1))
         try await driver.send(json: Untimed(key: "a"))
         // The third record at 110 s closed the window [100 s, 110 s).
         let closed = driver.takeOutputs()
-        #expect(closed.map(\.window) == [window(100_000, 110_000)])
+        #expect(closed.map(\.window) == [windowMS(100_000, 110_000)])
         #expect(closed.map(\.value) == [2])
     }
 }

@@ -7,16 +7,16 @@ import Testing
 struct EngineLateDataTests {
     @Test("A record whose window has closed reaches the late output unchanged and is counted")
     func lateRecordReachesLateOutput() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10))))
-        try await driver.send(json: Reading(key: "a", time: 3_000, id: 0))
-        try await driver.send(json: Reading(key: "a", time: 25_000, id: 1))
-        let late = Reading(key: "a", time: 5_000, value: 42, id: 2)
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
+        try await driver.send(json: KeyedReading(key: "a", time: 3_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 25_000, id: 1))
+        let late = KeyedReading(key: "a", time: 5_000, value: 42, id: 2)
         try await driver.send(json: late, key: "a")
-        try await driver.send(json: Reading(key: "a", time: 26_000, id: 3))
+        try await driver.send(json: KeyedReading(key: "a", time: 26_000, id: 3))
 
         #expect(driver.lateRecords.count == 1)
         let record = try #require(driver.lateRecords.first)
-        #expect(try Reading(record: record) == late)
+        #expect(try KeyedReading(record: record) == late)
         #expect(record.key == Array("a".utf8))
         #expect(record.offset == 2)
         #expect(record.partition == InputPartition(topic: "input", partition: 0))
@@ -34,52 +34,52 @@ struct EngineLateDataTests {
 
     @Test("Allowed lateness keeps a window open past its end, then its records are late")
     func allowedLateness() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10)), allowedLateness: .seconds(2)))
-        try await driver.send(json: Reading(key: "a", time: 3_000, id: 0))
-        try await driver.send(json: Reading(key: "a", time: 11_999, id: 1))
-        try await driver.send(json: Reading(key: "a", time: 5_000, id: 2))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10)), allowedLateness: .seconds(2)))
+        try await driver.send(json: KeyedReading(key: "a", time: 3_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 11_999, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 5_000, id: 2))
         #expect(driver.lateRecords.isEmpty)
-        try await driver.send(json: Reading(key: "a", time: 12_000, id: 3))
+        try await driver.send(json: KeyedReading(key: "a", time: 12_000, id: 3))
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 0, end: 10_000, ids: [0, 2])])
-        try await driver.send(json: Reading(key: "a", time: 9_999, id: 4))
-        #expect(try driver.lateRecords.map { try Reading(record: $0).id } == [4])
+        try await driver.send(json: KeyedReading(key: "a", time: 9_999, id: 4))
+        #expect(try driver.lateRecords.map { try KeyedReading(record: $0).id } == [4])
         #expect(await driver.statistics().lateRecords == 1)
     }
 
     @Test("A hopping record is late only when every one of its windows has closed")
     func hoppingPartiallyLate() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.hopping(size: .seconds(10), slide: .seconds(5))))
-        try await driver.send(json: Reading(key: "a", time: 12_000, id: 0))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.hopping(size: .seconds(10), slide: .seconds(5))))
+        try await driver.send(json: KeyedReading(key: "a", time: 12_000, id: 0))
         // 8 s is in [0 s, 10 s), closed by watermark 12 s, and in [5 s, 15 s), still open.
-        try await driver.send(json: Reading(key: "a", time: 8_000, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 8_000, id: 1))
         #expect(driver.lateRecords.isEmpty)
-        try await driver.send(json: Reading(key: "a", time: 16_000, id: 2))
+        try await driver.send(json: KeyedReading(key: "a", time: 16_000, id: 2))
         // 4 s is only in windows that have closed.
-        try await driver.send(json: Reading(key: "a", time: 4_000, id: 3))
-        #expect(try driver.lateRecords.map { try Reading(record: $0).id } == [3])
+        try await driver.send(json: KeyedReading(key: "a", time: 4_000, id: 3))
+        #expect(try driver.lateRecords.map { try KeyedReading(record: $0).id } == [3])
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 5_000, end: 15_000, ids: [0, 1])])
     }
 
     @Test("A record too old for any open session is late; one that still fits opens a new session")
     func sessionLateness() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.session(gap: .seconds(10))))
-        try await driver.send(json: Reading(key: "a", time: 30_000, id: 0))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.session(gap: .seconds(10))))
+        try await driver.send(json: KeyedReading(key: "a", time: 30_000, id: 0))
         // [15 s, 25 s) ends before the watermark (30 s): late.
-        try await driver.send(json: Reading(key: "a", time: 15_000, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 15_000, id: 1))
         // [25 s, 35 s) is still open at watermark 30 s: merges with [30 s, 40 s).
-        try await driver.send(json: Reading(key: "a", time: 25_000, id: 2))
-        #expect(try driver.lateRecords.map { try Reading(record: $0).id } == [1])
+        try await driver.send(json: KeyedReading(key: "a", time: 25_000, id: 2))
+        #expect(try driver.lateRecords.map { try KeyedReading(record: $0).id } == [1])
         try await driver.endOfInput()
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 25_000, end: 40_000, ids: [0, 2])])
     }
 
     @Test("Malformed JSON goes to the dead letters with a reason, and processing continues")
     func malformedJSONIsDeadLettered() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10))))
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
         try await driver.send(Array(#"{"key": "a", "time": 2000, "#.utf8))
         try await driver.send(Array("not json".utf8))
-        try await driver.send(json: Reading(key: "a", time: 3_000, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 3_000, id: 1))
 
         #expect(driver.deadLetters.count == 2)
         #expect(driver.deadLetters.map(\.record.offset) == [1, 2])
@@ -97,7 +97,7 @@ struct EngineLateDataTests {
 
     @Test("A record missing a field is dead-lettered with a reason that names the field")
     func missingFieldIsNamed() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10))))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
         try await driver.send(Array(#"{"key": "a", "value": 1, "id": 7}"#.utf8))
         try await driver.send(Array(#"{"key": "a", "time": "noon", "value": 1, "id": 8}"#.utf8))
         #expect(driver.deadLetters.count == 2)
@@ -110,14 +110,14 @@ struct EngineLateDataTests {
 
     @Test("Dead letters are not reprocessed after a restart")
     func deadLettersAreCheckpointed() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10))))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
         try await driver.send(Array("{".utf8))
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
         try await driver.checkpoint()
         try driver.restart()
         driver.rewind(to: 0)
         try await driver.send(Array("{".utf8))
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
         #expect(driver.deadLetters.count == 1)
         #expect(await driver.statistics().recordsConsumed == 0)
     }

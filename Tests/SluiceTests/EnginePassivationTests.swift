@@ -6,16 +6,16 @@ import Testing
 /// state, from the store when their key is next used or one of their timers fires.
 @Suite("Key passivation")
 struct EnginePassivationTests {
-    private func driver() throws -> PipelineTestDriver<ReadingPipelines.IDs> {
-        try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10)), outOfOrderness: .seconds(1)))
+    private func driver() throws -> PipelineTestDriver<EnginePipelines.IDs> {
+        try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10)), outOfOrderness: .seconds(1)))
     }
 
     @Test("Passivated keys come back with their state")
     func passivatedKeysComeBack() async throws {
         let driver = try driver()
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
-        try await driver.send(json: Reading(key: "b", time: 2_000, id: 1))
-        try await driver.send(json: Reading(key: "a", time: 3_000, id: 2))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "b", time: 2_000, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 3_000, id: 2))
         #expect(await driver.liveKeyCount() == 2)
         try await driver.checkpoint()
 
@@ -24,12 +24,12 @@ struct EnginePassivationTests {
         #expect(await driver.statistics().passivatedKeys == 2)
 
         // More records for a's open window: its state is loaded from the store.
-        try await driver.send(json: Reading(key: "a", time: 4_000, id: 3))
+        try await driver.send(json: KeyedReading(key: "a", time: 4_000, id: 3))
         #expect(await driver.liveKeyCount() == 1)
         #expect(await driver.statistics().keysRestored == 1)
 
         // b is never used again, but its window's timer brings it back to emit.
-        try await driver.send(json: Reading(key: "c", time: 11_000, id: 4))
+        try await driver.send(json: KeyedReading(key: "c", time: 11_000, id: 4))
         #expect(
             driver.takeOutputs().rows == [
                 WindowRow(key: "a", start: 0, end: 10_000, ids: [0, 2, 3]), WindowRow(key: "b", start: 0, end: 10_000, ids: [1]),
@@ -40,10 +40,10 @@ struct EnginePassivationTests {
     @Test("Keys changed since the last checkpoint are not passivated")
     func dirtyKeysStay() async throws {
         let driver = try driver()
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
         #expect(await driver.passivateIdleKeys() == 0)
         try await driver.checkpoint()
-        try await driver.send(json: Reading(key: "b", time: 1_500, id: 1))
+        try await driver.send(json: KeyedReading(key: "b", time: 1_500, id: 1))
         // a is clean, b changed after the checkpoint.
         #expect(await driver.passivateIdleKeys() == 1)
         #expect(await driver.liveKeyCount() == 1)
@@ -54,9 +54,9 @@ struct EnginePassivationTests {
     @Test("Only keys unused for the given time are passivated")
     func idleForIsRespected() async throws {
         let driver = try driver()
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
         try await driver.advanceWallClock(by: .seconds(30))
-        try await driver.send(json: Reading(key: "b", time: 1_500, id: 1))
+        try await driver.send(json: KeyedReading(key: "b", time: 1_500, id: 1))
         try await driver.checkpoint()
         try await driver.advanceWallClock(by: .seconds(30))
         // a was last used 60 s ago, b 30 s ago.
@@ -69,15 +69,15 @@ struct EnginePassivationTests {
     @Test("A passivated key with processed state survives a restart from the same checkpoint")
     func passivationThenRestart() async throws {
         let driver = try driver()
-        for id in 0..<5 { try await driver.send(json: Reading(key: "k\(id % 2)", time: Int64(id) * 1_000, id: id)) }
+        for id in 0..<5 { try await driver.send(json: KeyedReading(key: "k\(id % 2)", time: Int64(id) * 1_000, id: id)) }
         try await driver.checkpoint()
         await driver.passivateIdleKeys()
-        try await driver.send(json: Reading(key: "k0", time: 6_000, id: 5))
+        try await driver.send(json: KeyedReading(key: "k0", time: 6_000, id: 5))
         try await driver.checkpoint()
         await driver.passivateIdleKeys()
         try driver.restart()
-        try await driver.send(json: Reading(key: "k1", time: 7_000, id: 6))
-        try await driver.send(json: Reading(key: "k2", time: 20_000, id: 7))
+        try await driver.send(json: KeyedReading(key: "k1", time: 7_000, id: 6))
+        try await driver.send(json: KeyedReading(key: "k2", time: 20_000, id: 7))
         #expect(
             driver.takeOutputs().rows == [
                 WindowRow(key: "k0", start: 0, end: 10_000, ids: [0, 2, 4, 5]),

@@ -26,7 +26,7 @@ struct EngineRecoveryPropertyTests {
     func restartAtRandomCheckpoint(shape: WindowScenario.Shape, replay: Replay) async {
         await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .beyondBound)
-            let pipeline = ReadingPipelines.ids(
+            let pipeline = EnginePipelines.ids(
                 scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
                 outOfOrderness: .milliseconds(scenario.outOfOrderness))
 
@@ -34,9 +34,9 @@ struct EngineRecoveryPropertyTests {
             for batch in scenario.batches { try await uninterrupted.send(batch) }
             try await uninterrupted.endOfInput()
             let expectedResults = uninterrupted.takeOutputs().rows
-            let expectedLate = try uninterrupted.lateRecords.map { try Reading(record: $0).id }.sorted()
+            let expectedLate = try uninterrupted.lateRecords.map { try KeyedReading(record: $0).id }.sorted()
 
-            var random = SeededRandom(seed: seed ^ 0x5EED)
+            var random = EngineTestRandom(seed: seed ^ 0x5EED)
             let checkpointAfter = Int.random(in: 0...scenario.batches.count, using: &random)
             let crashAfter = Int.random(in: checkpointAfter...scenario.batches.count, using: &random)
             let passivates = Bool.random(using: &random)
@@ -64,7 +64,7 @@ struct EngineRecoveryPropertyTests {
             try await driver.endOfInput()
             results += driver.takeOutputs()
             let late = try (driver.lateRecords[..<lateAtCheckpoint] + driver.lateRecords[lateAtCrash...])
-                .map { try Reading(record: $0).id }.sorted()
+                .map { try KeyedReading(record: $0).id }.sorted()
 
             #expect(results.rows == expectedResults, "\(plan)")
             #expect(late == expectedLate, "\(plan)")

@@ -8,8 +8,8 @@ import Testing
 struct WindowAlignmentTests {
     /// The windows of key `a` after sending `times` (record ids are the indexes into `times`).
     private func results(_ kind: WindowKind, times: [Int64]) async throws -> [WindowRow] {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(kind, outOfOrderness: .seconds(1_000_000)))
-        for (id, time) in times.enumerated() { try await driver.send(json: Reading(key: "a", time: time, id: id)) }
+        let driver = try PipelineTestDriver(EnginePipelines.ids(kind, outOfOrderness: .seconds(1_000_000)))
+        for (id, time) in times.enumerated() { try await driver.send(json: KeyedReading(key: "a", time: time, id: id)) }
         #expect(driver.takeOutputs().isEmpty, "nothing closes before the end of input")
         try await driver.endOfInput()
         #expect(driver.lateRecords.isEmpty)
@@ -100,17 +100,17 @@ struct WindowAlignmentTests {
 
     @Test("A record that bridges two sessions merges them into one result")
     func bridgingRecordMergesSessions() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.session(gap: .seconds(10)), outOfOrderness: .seconds(20)))
-        try await driver.send(json: Reading(key: "a", time: 0, id: 0))
-        try await driver.send(json: Reading(key: "a", time: 15_000, id: 1))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.session(gap: .seconds(10)), outOfOrderness: .seconds(20)))
+        try await driver.send(json: KeyedReading(key: "a", time: 0, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 15_000, id: 1))
         // Another key's record in between bridges nothing.
-        try await driver.send(json: Reading(key: "b", time: 8_000, id: 2))
-        try await driver.send(json: Reading(key: "a", time: 8_000, id: 3))
+        try await driver.send(json: KeyedReading(key: "b", time: 8_000, id: 2))
+        try await driver.send(json: KeyedReading(key: "a", time: 8_000, id: 3))
         // Watermark 20 s: past where the first session alone would have ended (10 s), short of the merged end (25 s).
-        try await driver.send(json: Reading(key: "c", time: 40_000, id: 4))
+        try await driver.send(json: KeyedReading(key: "c", time: 40_000, id: 4))
         #expect(driver.takeOutputs().rows == [WindowRow(key: "b", start: 8_000, end: 18_000, ids: [2])])
         // Watermark 25 s closes the merged session, once.
-        try await driver.send(json: Reading(key: "c", time: 45_000, id: 5))
+        try await driver.send(json: KeyedReading(key: "c", time: 45_000, id: 5))
         #expect(driver.takeOutputs().rows == [row(0, 25_000, [0, 1, 3])])
         try await driver.endOfInput()
         #expect(driver.takeOutputs().rows == [WindowRow(key: "c", start: 40_000, end: 55_000, ids: [4, 5])])
@@ -119,20 +119,20 @@ struct WindowAlignmentTests {
 
     @Test("Merged sessions combine their accumulators with the merge function")
     func sessionMergeUsesMerge() async throws {
-        let pipeline = ReadingPipelines.keyed(outOfOrderness: .seconds(60))
+        let pipeline = EnginePipelines.keyed(outOfOrderness: .seconds(60))
             .window(.session(gap: .seconds(10)))
             .max(\.value)
             .sink(MemorySink { _ in })
         let driver = try PipelineTestDriver(pipeline)
-        try await driver.send(json: Reading(key: "a", time: 0, value: 7))
-        try await driver.send(json: Reading(key: "a", time: 30_000, value: 3))
-        try await driver.send(json: Reading(key: "a", time: 15_000, value: 1))
-        try await driver.send(json: Reading(key: "a", time: 22_000, value: 2))
-        try await driver.send(json: Reading(key: "a", time: 8_000, value: 5))
+        try await driver.send(json: KeyedReading(key: "a", time: 0, value: 7))
+        try await driver.send(json: KeyedReading(key: "a", time: 30_000, value: 3))
+        try await driver.send(json: KeyedReading(key: "a", time: 15_000, value: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 22_000, value: 2))
+        try await driver.send(json: KeyedReading(key: "a", time: 8_000, value: 5))
         try await driver.endOfInput()
         let results = driver.takeOutputs()
         #expect(results.count == 1)
-        #expect(results.first?.window == window(0, 40_000))
+        #expect(results.first?.window == windowMS(0, 40_000))
         #expect(results.first?.value == 7)
     }
 }

@@ -8,14 +8,14 @@ struct WindowClosingTests {
     @Test("A window closes exactly when the watermark reaches its end plus the allowed lateness")
     func closesAtEndPlusLateness() async throws {
         let driver = try PipelineTestDriver(
-            ReadingPipelines.ids(.tumbling(.seconds(10)), allowedLateness: .seconds(2), outOfOrderness: .seconds(1)))
-        try await driver.send(json: Reading(key: "a", time: 5_000, id: 0))
-        try await driver.send(json: Reading(key: "a", time: 12_999, id: 1))
-        #expect(await driver.watermark() == ms(11_999))
+            EnginePipelines.ids(.tumbling(.seconds(10)), allowedLateness: .seconds(2), outOfOrderness: .seconds(1)))
+        try await driver.send(json: KeyedReading(key: "a", time: 5_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 12_999, id: 1))
+        #expect(await driver.watermark() == eventMS(11_999))
         #expect(driver.takeOutputs().isEmpty)
         // Watermark 12 s = end 10 s + lateness 2 s.
-        try await driver.send(json: Reading(key: "b", time: 13_000, id: 2))
-        #expect(await driver.watermark() == ms(12_000))
+        try await driver.send(json: KeyedReading(key: "b", time: 13_000, id: 2))
+        #expect(await driver.watermark() == eventMS(12_000))
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 0, end: 10_000, ids: [0])])
         try await driver.endOfInput()
         #expect(
@@ -26,8 +26,8 @@ struct WindowClosingTests {
 
     @Test("Within one batch lateness is judged by the watermark from before the batch")
     func batchUsesWatermarkFromBefore() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10))))
-        let records = [Reading(key: "a", time: 25_000, id: 0), Reading(key: "a", time: 5_000, id: 1)]
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
+        let records = [KeyedReading(key: "a", time: 25_000, id: 0), KeyedReading(key: "a", time: 5_000, id: 1)]
         try await driver.send(
             records.enumerated().map { offset, reading in
                 SourceRecord(partition: InputPartition(topic: "input", partition: 0), offset: Int64(offset), value: reading.json)
@@ -36,16 +36,16 @@ struct WindowClosingTests {
         #expect(driver.lateRecords.isEmpty)
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 0, end: 10_000, ids: [1])])
         // In a later batch it would have been late.
-        try await driver.send(json: Reading(key: "a", time: 5_000, id: 2))
-        #expect(try driver.lateRecords.map { try Reading(record: $0).id } == [2])
+        try await driver.send(json: KeyedReading(key: "a", time: 5_000, id: 2))
+        #expect(try driver.lateRecords.map { try KeyedReading(record: $0).id } == [2])
     }
 
     @Test("A window is emitted once: a second watermark advance and the end of input do not repeat it")
     func emittedOnce() async throws {
-        let driver = try PipelineTestDriver(ReadingPipelines.ids(.tumbling(.seconds(10))))
-        try await driver.send(json: Reading(key: "a", time: 1_000, id: 0))
-        try await driver.send(json: Reading(key: "a", time: 10_000, id: 1))
-        try await driver.send(json: Reading(key: "a", time: 30_000, id: 2))
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
+        try await driver.send(json: KeyedReading(key: "a", time: 1_000, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 10_000, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 30_000, id: 2))
         try await driver.endOfInput()
         try await driver.endOfInput()
         #expect(driver.takeOutputs().rows.map(\.ids) == [[0], [1], [2]])
@@ -55,14 +55,14 @@ struct WindowClosingTests {
     @Test("Sum, count, min, max and mean aggregate a window")
     func builtInAggregates() async throws {
         let values = [4, -2, 9, 0, 9]
-        let stage = ReadingPipelines.keyed().window(.tumbling(.seconds(10)))
+        let stage = EnginePipelines.keyed().window(.tumbling(.seconds(10)))
         let sum = try PipelineTestDriver(stage.sum(\.value).sink(MemorySink { _ in }))
         let count = try PipelineTestDriver(stage.count().sink(MemorySink { _ in }))
         let min = try PipelineTestDriver(stage.min(\.value).sink(MemorySink { _ in }))
         let max = try PipelineTestDriver(stage.max(\.value).sink(MemorySink { _ in }))
         let mean = try PipelineTestDriver(stage.mean { Double($0.value) }.sink(MemorySink { _ in }))
         for (index, value) in values.enumerated() {
-            let reading = Reading(key: "a", time: Int64(index) * 1_000, value: value, id: index)
+            let reading = KeyedReading(key: "a", time: Int64(index) * 1_000, value: value, id: index)
             try await sum.send(json: reading)
             try await count.send(json: reading)
             try await min.send(json: reading)
@@ -81,18 +81,18 @@ struct WindowClosingTests {
         let means = mean.takeOutputs()
         #expect(means.map(\.value.value) == [4.0])
         #expect(means.first?.value.count == 5)
-        #expect(means.first?.window == window(0, 10_000))
+        #expect(means.first?.window == windowMS(0, 10_000))
     }
 
     @Test("A fold sees a window's records in arrival order")
     func foldOrder() async throws {
-        let pipeline = ReadingPipelines.keyed(outOfOrderness: .seconds(10))
+        let pipeline = EnginePipelines.keyed(outOfOrderness: .seconds(10))
             .window(.tumbling(.seconds(10)))
             .aggregate(into: "") { text, reading in text += "\(reading.id)" }
             .sink(MemorySink { _ in })
         let driver = try PipelineTestDriver(pipeline)
         for (id, time) in [(3, 900), (1, 100), (2, 500)] as [(Int, Int64)] {
-            try await driver.send(json: Reading(key: "a", time: time, id: id))
+            try await driver.send(json: KeyedReading(key: "a", time: time, id: id))
         }
         try await driver.endOfInput()
         #expect(driver.takeOutputs().map(\.value) == ["312"])

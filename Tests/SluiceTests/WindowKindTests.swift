@@ -47,7 +47,7 @@ struct WindowKindTests {
     @Test("Defining a pipeline with an invalid window is refused")
     func definitionRejectsInvalidWindow() async {
         await #expect(processExitsWith: .failure) {
-            _ = ReadingPipelines.keyed().window(.tumbling(.zero)).count()
+            _ = EnginePipelines.keyed().window(.tumbling(.zero)).count()
         }
     }
 }

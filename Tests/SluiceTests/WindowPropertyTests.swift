@@ -19,7 +19,7 @@ struct WindowPropertyTests {
         await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .withinBound)
             let driver = try PipelineTestDriver(
-                ReadingPipelines.ids(
+                EnginePipelines.ids(
                     scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
                     outOfOrderness: .milliseconds(scenario.outOfOrderness)))
             for batch in scenario.batches { try await driver.send(batch) }
@@ -44,7 +44,7 @@ struct WindowPropertyTests {
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .beyondBound)
             var model = AlignedWindowModel(scenario)
             let driver = try PipelineTestDriver(
-                ReadingPipelines.ids(
+                EnginePipelines.ids(
                     scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
                     outOfOrderness: .milliseconds(scenario.outOfOrderness)))
             var results: [WindowRow] = []
@@ -54,7 +54,7 @@ struct WindowPropertyTests {
                 try await driver.send(batch)
                 let expected = try model.ingest(batch)
                 let emitted = driver.takeOutputs().rows
-                let declaredLate = try driver.lateRecords[lateBefore...].map { try Reading(record: $0).id }.sorted()
+                let declaredLate = try driver.lateRecords[lateBefore...].map { try KeyedReading(record: $0).id }.sorted()
                 #expect(emitted == expected.emitted, "batch \(index) of \(scenario)")
                 #expect(declaredLate == expected.late, "batch \(index) of \(scenario)")
                 // Later batches would only repeat the first divergence.
@@ -86,14 +86,14 @@ struct WindowPropertyTests {
             let scenario = WindowScenario(seed: seed, shape: .session, disorder: .beyondBound)
             let gap = scenario.size
             let driver = try PipelineTestDriver(
-                ReadingPipelines.ids(
+                EnginePipelines.ids(
                     scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
                     outOfOrderness: .milliseconds(scenario.outOfOrderness)))
             for batch in scenario.batches { try await driver.send(batch) }
             try await driver.endOfInput()
 
             let results = driver.takeOutputs().rows
-            let late = try driver.lateRecords.map { try Reading(record: $0).id }
+            let late = try driver.lateRecords.map { try KeyedReading(record: $0).id }
             let counted = results.flatMap(\.ids)
             #expect((counted + late).sorted() == scenario.readings.map(\.id), "\(scenario)")
             for result in results {
@@ -112,7 +112,7 @@ struct WindowPropertyTests {
     func builtInAggregatesKeepTheBooks() async {
         await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
             let scenario = WindowScenario(seed: seed, shape: .tumbling, disorder: .beyondBound)
-            let stage = ReadingPipelines.keyed(outOfOrderness: .milliseconds(scenario.outOfOrderness))
+            let stage = EnginePipelines.keyed(outOfOrderness: .milliseconds(scenario.outOfOrderness))
                 .window(scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness))
             let counts = try PipelineTestDriver(stage.count().sink(MemorySink { _ in }))
             let sums = try PipelineTestDriver(stage.sum(\.value).sink(MemorySink { _ in }))
@@ -125,7 +125,7 @@ struct WindowPropertyTests {
 
             let countResults = counts.takeOutputs()
             let sumResults = sums.takeOutputs()
-            let late: [Reading] = try counts.lateRecords.map { try Reading(record: $0) }
+            let late: [KeyedReading] = try counts.lateRecords.map { try KeyedReading(record: $0) }
             let counted: Int = countResults.reduce(0) { $0 + $1.value }
             #expect(counted + late.count == scenario.readings.count, "\(scenario)")
             let summed: Int = sumResults.reduce(0) { $0 + $1.value }

@@ -12,7 +12,7 @@ import Darwin
 
 /// The input model of most engine tests: a keyed reading with an event time in milliseconds
 /// and a unique `id`, so that tests can say exactly which records ended up in which result.
-struct Reading: Codable, Sendable, Equatable {
+struct KeyedReading: Codable, Sendable, Equatable {
     var key: String
     var time: Int64
     var value: Int
@@ -32,22 +32,22 @@ struct Reading: Codable, Sendable, Equatable {
 
     /// Decodes a record the engine handed back (a late record, for instance).
     init(record: SourceRecord) throws {
-        self = try JSONDecoder().decode(Reading.self, from: Data(record.value))
+        self = try JSONDecoder().decode(KeyedReading.self, from: Data(record.value))
     }
 }
 
 /// Milliseconds as an ``EventTime``.
-func ms(_ milliseconds: Int64) -> EventTime { EventTime(millisecondsSinceEpoch: milliseconds) }
+func eventMS(_ milliseconds: Int64) -> EventTime { EventTime(millisecondsSinceEpoch: milliseconds) }
 
 /// Seconds as an ``EventTime``.
-func sec(_ seconds: Int64) -> EventTime { EventTime(millisecondsSinceEpoch: seconds * 1000) }
+func eventSeconds(_ seconds: Int64) -> EventTime { EventTime(millisecondsSinceEpoch: seconds * 1000) }
 
 /// A window in milliseconds.
-func window(_ start: Int64, _ end: Int64) -> TimeWindow { TimeWindow(start: ms(start), end: ms(end)) }
+func windowMS(_ start: Int64, _ end: Int64) -> TimeWindow { TimeWindow(start: eventMS(start), end: eventMS(end)) }
 
-/// The engine's window pipelines over ``Reading``, with the record ids of each window as the accumulator.
-enum ReadingPipelines {
-    typealias IDs = WindowAggregator<String, Reading, [Int]>
+/// The engine's window pipelines over ``KeyedReading``, with the record ids of each window as the accumulator.
+enum EnginePipelines {
+    typealias IDs = WindowAggregator<String, KeyedReading, [Int]>
 
     /// A pipeline that collects the ids of each key's window.
     static func ids(
@@ -63,10 +63,10 @@ enum ReadingPipelines {
     }
 
     /// The keyed stage every pipeline here starts from.
-    static func keyed(outOfOrderness: Duration = .zero, idleTimeout: Duration? = nil) -> KeyedStage<String, Reading> {
+    static func keyed(outOfOrderness: Duration = .zero, idleTimeout: Duration? = nil) -> KeyedStage<String, KeyedReading> {
         Pipeline("engine-tests")
-            .source(MemorySource([]), decoding: Reading.self)
-            .eventTime { (reading: Reading) -> EventTime in reading.eventTime }
+            .source(MemorySource([]), decoding: KeyedReading.self)
+            .eventTime { (reading: KeyedReading) -> EventTime in reading.eventTime }
             .watermarks(outOfOrderness: outOfOrderness, idleTimeout: idleTimeout)
             .key(by: \.key)
     }
@@ -109,7 +109,7 @@ extension Array where Element == WindowResult<String, [Int]> {
 
 /// A small, fast, seedable generator (SplitMix64) so that a property's whole scenario
 /// follows from the one seed PropertyBased reports on failure.
-struct SeededRandom: RandomNumberGenerator {
+struct EngineTestRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -124,7 +124,7 @@ struct SeededRandom: RandomNumberGenerator {
 }
 
 /// A fresh directory under the system temporary directory, removed with everything in it on `deinit`.
-final class ScratchDirectory {
+final class EngineScratchDirectory {
     let path: String
 
     init() {

@@ -22,7 +22,7 @@ struct WindowScenario: CustomStringConvertible {
     let allowedLateness: Int64
     let outOfOrderness: Int64
     let partitionCount: Int
-    let readings: [Reading]
+    let readings: [KeyedReading]
     /// The batches in the order they are sent; each a poll's worth of records.
     let batches: [[SourceRecord]]
 
@@ -49,7 +49,7 @@ struct WindowScenario: CustomStringConvertible {
     }
 
     init(seed: UInt64, shape: Shape, disorder: Disorder, maxRecords: Int = 300, allowsLateness: Bool = true) {
-        var random = SeededRandom(seed: seed)
+        var random = EngineTestRandom(seed: seed)
         self.seed = seed
         let size = Self.pickSize(&random)
         switch shape {
@@ -73,7 +73,7 @@ struct WindowScenario: CustomStringConvertible {
         let lateShare = disorder == .beyondBound ? [0.05, 0.2, 0.5][Int.random(in: 0..<3, using: &random)] : 0
 
         var base = Int64.random(in: -100_000...100_000, using: &random)
-        var readings: [Reading] = []
+        var readings: [KeyedReading] = []
         var partitions: [Int32] = []
         for id in 0..<count {
             base += Int64.random(in: 0...Int64(maxStep), using: &random)
@@ -86,7 +86,7 @@ struct WindowScenario: CustomStringConvertible {
             }
             let keyIndex = Int.random(in: 0..<keyCount, using: &random)
             readings.append(
-                Reading(key: "k\(keyIndex)", time: base - lag, value: Int.random(in: -50...50, using: &random), id: id))
+                KeyedReading(key: "k\(keyIndex)", time: base - lag, value: Int.random(in: -50...50, using: &random), id: id))
             partitions.append(Int32(keyIndex % partitionCount))
         }
         self.readings = readings
@@ -112,13 +112,13 @@ struct WindowScenario: CustomStringConvertible {
         self.batches = batches
     }
 
-    private static func pickSize(_ random: inout SeededRandom) -> Int64 {
+    private static func pickSize(_ random: inout EngineTestRandom) -> Int64 {
         // Mostly sizes comparable to the gaps between records, sometimes tiny ones.
         random.chance(0.1) ? Int64.random(in: 1...5, using: &random) : Int64.random(in: 10...10_000, using: &random)
     }
 }
 
-extension SeededRandom {
+extension EngineTestRandom {
     /// `true` with probability `p`.
     mutating func chance(_ p: Double) -> Bool { p > 0 && Double.random(in: 0..<1, using: &self) < p }
 }
@@ -211,7 +211,7 @@ struct AlignedWindowModel {
         var highest: [Int32: Int64] = [:]
         for record in batch {
             let partition = record.partition.partition
-            let reading = try Reading(record: record)
+            let reading = try KeyedReading(record: record)
             let watermark = watermarks[partition]
             var accepted = false
             for window in referenceAlignedWindows(holding: reading.time, size: size, slide: slide) {
