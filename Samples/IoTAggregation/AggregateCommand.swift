@@ -36,24 +36,24 @@ struct AggregateCommand: AsyncParsableCommand {
     @Option(help: "The topic for window sums.")
     var output = "sums"
 
-    @Option(help: ArgumentHelp("Tumbling window size.", valueName: "duration"), transform: { try DurationParser.parse($0) })
+    @Option(help: ArgumentHelp("Tumbling window size (default: 10s).", valueName: "duration"), transform: { try DurationParser.parse($0) })
     var window: Duration = .seconds(10)
 
     @Option(help: ArgumentHelp("Directory of the checkpoint store (created if missing); one process per directory.", valueName: "dir"))
     var stateDir: String
 
-    @Option(help: ArgumentHelp("How often to checkpoint.", valueName: "duration"), transform: { try DurationParser.parse($0) })
+    @Option(help: ArgumentHelp("How often to checkpoint (default: 1s).", valueName: "duration"), transform: { try DurationParser.parse($0) })
     var checkpointInterval: Duration = .seconds(1)
 
-    @Option(help: ArgumentHelp("How far the watermark stays behind the newest reading.", valueName: "duration"),
+    @Option(help: ArgumentHelp("How far the watermark stays behind the newest reading (default: 1s).", valueName: "duration"),
             transform: { try DurationParser.parse($0) })
     var outOfOrderness: Duration = .seconds(1)
 
-    @Option(help: ArgumentHelp("After how long without readings a partition stops holding the watermark back.", valueName: "duration"),
+    @Option(help: ArgumentHelp("After how long without readings a partition stops holding the watermark back (default: 5s).", valueName: "duration"),
             transform: { try DurationParser.parse($0) })
     var idleTimeout: Duration = .seconds(5)
 
-    @Option(help: ArgumentHelp("How long after its end a window still accepts readings.", valueName: "duration"),
+    @Option(help: ArgumentHelp("How long after its end a window still accepts readings (default: 0s).", valueName: "duration"),
             transform: { try DurationParser.parse($0) })
     var allowedLateness: Duration = .zero
 
@@ -78,7 +78,7 @@ struct AggregateCommand: AsyncParsableCommand {
     @Flag(help: "Process the input present at start, publish every result and exit 0.")
     var exitAtEnd = false
 
-    @Option(help: ArgumentHelp("How long to wait for a broker at start.", valueName: "duration"), transform: { try DurationParser.parse($0) })
+    @Option(help: ArgumentHelp("How long to wait for a broker at start (default: 10s).", valueName: "duration"), transform: { try DurationParser.parse($0) })
     var connectTimeout: Duration = .seconds(10)
 
     @OptionGroup var log: LogOptions

@@ -26,7 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Readings per second in total.")
     var rate = 2_000
 
-    @Option(help: ArgumentHelp("Tumbling window size.", valueName: "duration"), transform: { try DurationParser.parse($0) })
+    @Option(help: ArgumentHelp("Tumbling window size (default: 2s).", valueName: "duration"), transform: { try DurationParser.parse($0) })
     var window: Duration = .seconds(2)
 
     @Option(help: ArgumentHelp("Serve Prometheus /metrics and /health on this port (0 picks a free one).", valueName: "port"))

@@ -6,7 +6,7 @@ import Logging
 struct LogOptions: ParsableArguments {
     /// The lowest level logged.
     @Option(
-        name: .long, help: "Lowest log level: trace, debug, info, notice, warning, error or critical.",
+        name: .long, help: "Lowest log level: trace, debug, info, notice, warning, error or critical (default: info).",
         transform: { text in
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ValidationError("use trace, debug, info, notice, warning, error or critical")

@@ -42,7 +42,7 @@ struct SensorsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Make every Nth record malformed (not JSON), to exercise dead letters.", valueName: "n"))
     var malformedEvery: Int = 0
 
-    @Option(help: ArgumentHelp("How long to wait for a broker at start.", valueName: "duration"), transform: { try DurationParser.parse($0) })
+    @Option(help: ArgumentHelp("How long to wait for a broker at start (default: 10s).", valueName: "duration"), transform: { try DurationParser.parse($0) })
     var connectTimeout: Duration = .seconds(10)
 
     @OptionGroup var log: LogOptions

@@ -21,11 +21,11 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "The topic of window sums.")
     var output = "sums"
 
-    @Option(help: ArgumentHelp("Tumbling window size, as given to aggregate.", valueName: "duration"),
+    @Option(help: ArgumentHelp("Tumbling window size, as given to aggregate (default: 10s).", valueName: "duration"),
             transform: { try DurationParser.parse($0) })
     var window: Duration = .seconds(10)
 
-    @Option(help: ArgumentHelp("How long reading both topics may take.", valueName: "duration"), transform: { try DurationParser.parse($0) })
+    @Option(help: ArgumentHelp("How long reading each topic may take (default: 60s).", valueName: "duration"), transform: { try DurationParser.parse($0) })
     var timeout: Duration = .seconds(60)
 
     @Option(help: "How many problems to list.")
