@@ -1,16 +1,37 @@
-import Foundation
-
 /// Compact binary Codable encoding for checkpointed state, keys and accumulators.
+///
+/// The format is versioned by its first byte and laid out as described on `BinaryWireType`:
+/// integers are (zigzag) varints, `Double` is 8 raw bytes, strings are length-prefixed UTF-8, and
+/// key names are stored once per document in a table that entries refer to by index, so a small
+/// struct such as `SumCount(sum: 412, count: 10)` takes a few bytes plus its key names once.
+/// `nil` written with `encodeIfPresent` is left out; `encodeNil` writes a one-byte marker.
+///
+/// Nested containers and super encoders must be filled before their parent container is written
+/// to again (as all synthesized and nearly all hand-written `Codable` code does); otherwise
+/// encoding throws rather than producing corrupt bytes.
 public struct BinaryStateEncoder: Sendable {
     /// Creates an encoder.
     public init() {}
 
     /// Encodes `value` into bytes that ``BinaryStateDecoder`` reads back.
+    ///
+    /// - Throws: ``SluiceError`` with code `.encoding` if `value` throws while encoding or misuses
+    ///   nested containers.
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let writer = BinaryStateWriter()
         do {
-            return Array(try JSONEncoder().encode(value))
+            if let wireType = writer.primitiveWireType(of: T.self) {
+                writer.writeHeader(wireType: wireType)
+                writer.appendPrimitive(value)
+            } else {
+                writer.writeHeader(wireType: .varint)
+                try writer.encodeNested(value, headerAt: 0, key: nil)
+            }
+        } catch let error as SluiceError {
+            throw error
         } catch {
-            throw SluiceError(.encoding, "cannot encode \(T.self) as state: \(error)")
+            throw SluiceError(.encoding, "cannot encode \(T.self) as state: \(error)", underlying: error)
         }
+        return writer.finish()
     }
 }

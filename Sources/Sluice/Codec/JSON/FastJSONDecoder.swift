@@ -1,21 +1,48 @@
-import Foundation
-
 /// Fast JSON decoding of input records into Codable models.
+///
+/// A hand-written scanner validates the UTF-8 text in one pass into a compact token array , and a `Decoder` over those tokens serves the model's own
+/// `init(from:)`, so `struct Reading: Codable { let id: Int; let time: Double; let value: Int }`
+/// decodes with its synthesized initializer. Keys are matched by comparing bytes, without
+/// allocating strings; members are looked up first where the previous one ended, so fields in the
+/// order of the model cost one comparison each.
+///
+/// Semantics follow `JSONDecoder` where it matters for input records: unknown keys are ignored,
+/// `null` or a missing key decodes an `Optional` as `nil`, integers written with a fraction or
+/// exponent are accepted only when whole (`17.0`, `1e2`), numbers that do not fit the field are
+/// rejected. Where JSON leaves it open, the last of duplicate keys wins. Nesting is limited to
+/// 512 levels.
 public struct FastJSONDecoder: Sendable {
     /// Creates a decoder.
     public init() {}
 
     /// Decodes a value of `type` from the UTF-8 JSON text in `bytes`, which are only read during the call.
+    ///
+    /// - Throws: ``SluiceError`` with code `.decoding` whose message says what is wrong and where:
+    ///   input that is not JSON or is truncated (with the byte offset), a missing field, or a value
+    ///   of the wrong type or out of range (with the field's path and byte offset).
     public func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
-        try decode(type, from: Array(bytes))
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
+            throw SluiceError(.decoding, "input is not JSON: it is empty")
+        }
+        guard bytes.count < Int(UInt32.max) else {
+            throw SluiceError(.decoding, "input of \(bytes.count) bytes is larger than the 4 GiB FastJSONDecoder supports")
+        }
+        let reader = try JSONReader(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        do {
+            return try reader.decode(T.self, from: 0, key: nil)
+        } catch let error as SluiceError {
+            throw error
+        } catch let error as DecodingError {
+            throw SluiceError(.decoding, "cannot decode \(T.self): \(CodecErrors.describe(error))", underlying: error)
+        } catch {
+            throw SluiceError(.decoding, "cannot decode \(T.self): \(error)", underlying: error)
+        }
     }
 
     /// Decodes a value of `type` from the UTF-8 JSON text in `bytes`.
+    ///
+    /// - Throws: ``SluiceError`` with code `.decoding`, as ``decode(_:from:)-(_,UnsafeRawBufferPointer)``.
     public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
-        } catch {
-            throw SluiceError(.decoding, "cannot decode \(T.self) from JSON: \(error)")
-        }
+        try bytes.withUnsafeBytes { try decode(type, from: $0) }
     }
 }

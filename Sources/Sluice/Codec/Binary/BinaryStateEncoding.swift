@@ -1,0 +1,245 @@
+/// The `Encoder` handed to values encoded by ``BinaryStateEncoder``: one slot of a ``BinaryStateWriter``.
+struct BinaryStateEncoding: Encoder {
+    let writer: BinaryStateWriter
+    let slotID: Int
+    let slotIndex: Int
+
+    var codingPath: [any CodingKey] { writer.codingPath(upTo: slotIndex) }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        KeyedEncodingContainer(BinaryKeyedEncodingContainer<Key>(encoding: self))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        BinaryUnkeyedEncodingContainer(encoding: self)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        BinarySingleValueEncodingContainer(encoding: self)
+    }
+}
+
+/// Writes the header for a primitive entry and its value; shared by the keyed and unkeyed containers.
+protocol BinaryEntryWriting {
+    var encoding: BinaryStateEncoding { get }
+    /// Makes this container's slot current and writes the header of the next entry.
+    mutating func beginEntry(_ wireType: BinaryWireType) throws
+}
+
+extension BinaryEntryWriting {
+    @inline(__always) mutating func put<I: FixedWidthInteger & SignedInteger>(signed value: I) throws {
+        try beginEntry(.varint)
+        encoding.writer.body.appendZigzag(Int64(value))
+    }
+    @inline(__always) mutating func put<I: FixedWidthInteger & UnsignedInteger>(unsigned value: I) throws {
+        try beginEntry(.varint)
+        encoding.writer.body.appendVarint(UInt64(value))
+    }
+    @inline(__always) mutating func put(_ value: Bool) throws {
+        try beginEntry(.varint)
+        encoding.writer.body.append(value ? 1 : 0)
+    }
+    @inline(__always) mutating func put(_ value: Double) throws {
+        try beginEntry(.fixed64)
+        encoding.writer.body.appendLittleEndian(value.bitPattern)
+    }
+    @inline(__always) mutating func put(_ value: Float) throws {
+        try beginEntry(.fixed32)
+        encoding.writer.body.appendLittleEndian(value.bitPattern)
+    }
+    @inline(__always) mutating func put(_ value: String) throws {
+        try beginEntry(.bytes)
+        encoding.writer.appendString(value)
+    }
+}
+
+/// A keyed container of ``BinaryStateEncoding``: entries with key-table or integer keys.
+struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol, BinaryEntryWriting {
+    let encoding: BinaryStateEncoding
+    private var currentKey: Key?
+
+    init(encoding: BinaryStateEncoding) {
+        self.encoding = encoding
+        // A failure here (the slot already holds a single value, or was closed) resurfaces on the first write.
+        try? encoding.writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+    }
+
+    var codingPath: [any CodingKey] { encoding.codingPath }
+
+    @inline(__always) mutating func beginEntry(_ wireType: BinaryWireType) throws {
+        try encoding.writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        encoding.writer.writeHeader(key: currentKey!, wireType: wireType)
+    }
+
+    mutating func encodeNil(forKey key: Key) throws {
+        currentKey = key
+        try beginEntry(.null)
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { currentKey = key; try put(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { currentKey = key; try put(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { currentKey = key; try put(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { currentKey = key; try put(value) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { currentKey = key; try put(signed: value) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { currentKey = key; try put(signed: value) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { currentKey = key; try put(signed: value) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { currentKey = key; try put(signed: value) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { currentKey = key; try put(signed: value) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        let writer = encoding.writer
+        try writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        if let wireType = writer.primitiveWireType(of: T.self) {
+            writer.writeHeader(key: key, wireType: wireType)
+            writer.appendPrimitive(value)
+        } else {
+            let headerAt = writer.body.count
+            writer.writeHeader(key: key, wireType: .varint)
+            try writer.encodeNested(value, headerAt: headerAt, key: key)
+        }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type,
+        forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
+        superEncoder(forKey: key).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        superEncoder(forKey: key).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        superEncoder(forKey: Key(stringValue: "super")!)
+    }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        let writer = encoding.writer
+        // If the slot cannot be written, the returned encoder's first write reports it.
+        try? writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        let headerAt = writer.body.count
+        writer.writeHeader(key: key, wireType: .varint)
+        let (id, index) = writer.pushSlot(headerAt: headerAt, key: key)
+        return BinaryStateEncoding(writer: writer, slotID: id, slotIndex: index)
+    }
+}
+
+/// The index of an element of an unkeyed container, as a coding path component.
+struct BinaryIndexKey: CodingKey {
+    let intValue: Int?
+    var stringValue: String { "Index \(intValue ?? 0)" }
+    init(index: Int) { intValue = index }
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
+
+/// An unkeyed container of ``BinaryStateEncoding``: a run of entries without keys.
+struct BinaryUnkeyedEncodingContainer: UnkeyedEncodingContainer, BinaryEntryWriting {
+    let encoding: BinaryStateEncoding
+    private(set) var count = 0
+
+    init(encoding: BinaryStateEncoding) {
+        self.encoding = encoding
+        try? encoding.writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+    }
+
+    var codingPath: [any CodingKey] { encoding.codingPath }
+
+    @inline(__always) mutating func beginEntry(_ wireType: BinaryWireType) throws {
+        try encoding.writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        encoding.writer.writeHeader(wireType: wireType)
+        count += 1
+    }
+
+    mutating func encodeNil() throws { try beginEntry(.null) }
+    mutating func encode(_ value: Bool) throws { try put(value) }
+    mutating func encode(_ value: String) throws { try put(value) }
+    mutating func encode(_ value: Double) throws { try put(value) }
+    mutating func encode(_ value: Float) throws { try put(value) }
+    mutating func encode(_ value: Int) throws { try put(signed: value) }
+    mutating func encode(_ value: Int8) throws { try put(signed: value) }
+    mutating func encode(_ value: Int16) throws { try put(signed: value) }
+    mutating func encode(_ value: Int32) throws { try put(signed: value) }
+    mutating func encode(_ value: Int64) throws { try put(signed: value) }
+    mutating func encode(_ value: UInt) throws { try put(unsigned: value) }
+    mutating func encode(_ value: UInt8) throws { try put(unsigned: value) }
+    mutating func encode(_ value: UInt16) throws { try put(unsigned: value) }
+    mutating func encode(_ value: UInt32) throws { try put(unsigned: value) }
+    mutating func encode(_ value: UInt64) throws { try put(unsigned: value) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let writer = encoding.writer
+        try writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        if let wireType = writer.primitiveWireType(of: T.self) {
+            writer.writeHeader(wireType: wireType)
+            writer.appendPrimitive(value)
+        } else {
+            let headerAt = writer.body.count
+            writer.writeHeader(wireType: .varint)
+            try writer.encodeNested(value, headerAt: headerAt, key: BinaryIndexKey(index: count))
+        }
+        count += 1
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        superEncoder().container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        superEncoder().unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        let writer = encoding.writer
+        try? writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        let headerAt = writer.body.count
+        writer.writeHeader(wireType: .varint)
+        let (id, index) = writer.pushSlot(headerAt: headerAt, key: BinaryIndexKey(index: count))
+        count += 1
+        return BinaryStateEncoding(writer: writer, slotID: id, slotIndex: index)
+    }
+}
+
+/// The single-value container of ``BinaryStateEncoding``: the slot's value itself.
+struct BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
+    let encoding: BinaryStateEncoding
+    var codingPath: [any CodingKey] { encoding.codingPath }
+
+    private func begin(_ wireType: BinaryWireType) throws -> BinaryStateWriter {
+        try encoding.writer.openPrimitive(id: encoding.slotID, index: encoding.slotIndex, wireType: wireType)
+        return encoding.writer
+    }
+
+    mutating func encodeNil() throws { _ = try begin(.null) }
+    mutating func encode(_ value: Bool) throws { try begin(.varint).body.append(value ? 1 : 0) }
+    mutating func encode(_ value: String) throws { try begin(.bytes).appendString(value) }
+    mutating func encode(_ value: Double) throws { try begin(.fixed64).body.appendLittleEndian(value.bitPattern) }
+    mutating func encode(_ value: Float) throws { try begin(.fixed32).body.appendLittleEndian(value.bitPattern) }
+    mutating func encode(_ value: Int) throws { try begin(.varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int8) throws { try begin(.varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int16) throws { try begin(.varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int32) throws { try begin(.varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int64) throws { try begin(.varint).body.appendZigzag(value) }
+    mutating func encode(_ value: UInt) throws { try begin(.varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt8) throws { try begin(.varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt16) throws { try begin(.varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt32) throws { try begin(.varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt64) throws { try begin(.varint).body.appendVarint(value) }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let writer = encoding.writer
+        if let wireType = writer.primitiveWireType(of: T.self) {
+            try writer.openPrimitive(id: encoding.slotID, index: encoding.slotIndex, wireType: wireType)
+            writer.appendPrimitive(value)
+        } else {
+            // The value takes over this slot: wrappers cost nothing in the output.
+            try value.encode(to: encoding)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+/// The state of one encoding run of ``BinaryStateEncoder``: the output body, the key table, and
+/// the stack of open value slots.
+///
+/// Encoding streams into one buffer. Every non-primitive value gets a *slot*: its header is written
+/// with a placeholder wire type, and the slot is pushed on a stack. A container asked for by the
+/// value fills the slot with a length-prefixed region whose length is patched when the slot closes.
+/// A slot closes when the value's `encode(to:)` returns, or when a container further down the
+/// stack is written to again (so nested containers and super encoders work when filled before
+/// their parent continues, which is how synthesized and almost all hand-written `Codable` code
+/// behaves). Writing to a container whose slot has already closed throws.
+final class BinaryStateWriter {
+    enum SlotState {
+        case empty
+        case primitive
+        case container(lengthAt: Int)
+    }
+
+    struct Slot {
+        var id: Int
+        var headerAt: Int
+        var key: (any CodingKey)?
+        var state: SlotState
+    }
+
+    var body: [UInt8] = []
+    private(set) var keys: [String] = []
+    private var keyIndex: [String: Int] = [:]
+    private(set) var slots: [Slot] = []
+    private var nextSlotID = 0
+
+    init() {
+        body.reserveCapacity(64)
+    }
+
+    // MARK: Keys
+
+    /// Writes the header of an entry for `key` with the given wire type.
+    @inline(__always)
+    func writeHeader(key: some CodingKey, wireType: BinaryWireType) {
+        let name = key.stringValue
+        if let int = key.intValue, let small = Int64(exactly: int), name == String(int) {
+            body.appendVarint(UInt64(wireType.rawValue))
+            body.appendZigzag(small)
+        } else {
+            body.appendVarint(UInt64(index(of: name) + 1) << 3 | UInt64(wireType.rawValue))
+        }
+    }
+
+    @inline(__always)
+    func writeHeader(wireType: BinaryWireType) {
+        body.append(wireType.rawValue)
+    }
+
+    private func index(of name: String) -> Int {
+        if keys.count <= 16 {
+            for i in keys.indices where keys[i] == name { return i }
+            if keys.count == 16 {
+                for i in keys.indices { keyIndex[keys[i]] = i }
+            } else {
+                keys.append(name)
+                return keys.count - 1
+            }
+        } else if let i = keyIndex[name] {
+            return i
+        }
+        keys.append(name)
+        keyIndex[name] = keys.count - 1
+        return keys.count - 1
+    }
+
+    // MARK: Slots
+
+    /// Opens a slot whose header (with wire type 0 as placeholder) has just been written at `headerAt`.
+    func pushSlot(headerAt: Int, key: (any CodingKey)?) -> (id: Int, index: Int) {
+        nextSlotID += 1
+        slots.append(Slot(id: nextSlotID, headerAt: headerAt, key: key, state: .empty))
+        return (nextSlotID, slots.count - 1)
+    }
+
+    /// Closes slots until `count` remain.
+    func closeSlots(downTo count: Int) {
+        while slots.count > count {
+            close(slots.removeLast())
+        }
+    }
+
+    private func close(_ slot: Slot) {
+        switch slot.state {
+        case .primitive:
+            break
+        case .empty:
+            // A value that encoded nothing reads back as an empty container.
+            body[slot.headerAt] |= BinaryWireType.bytes.rawValue
+            body.append(0)
+        case .container(let lengthAt):
+            let length = body.count - lengthAt - 1
+            if length < 0x80 {
+                body[lengthAt] = UInt8(length)
+            } else {
+                var prefix: [UInt8] = []
+                prefix.appendVarint(UInt64(length))
+                body.replaceSubrange(lengthAt..<lengthAt + 1, with: prefix)
+            }
+        }
+    }
+
+    /// Makes the slot at `index` the innermost open one, closing any slots opened after it.
+    @inline(__always)
+    func activate(id: Int, index: Int) throws {
+        if slots.count - 1 != index { closeSlots(downTo: index + 1) }
+        guard index < slots.count, slots[index].id == id else {
+            throw SluiceError(
+                .encoding,
+                "a container at '\(pathDescription(upTo: min(index, slots.count - 1)))' was written after its parent continued; "
+                    + "BinaryStateEncoder needs nested containers and super encoders filled before their parent is written again"
+            )
+        }
+    }
+
+    /// Turns the slot at `index` into a container region, or checks that it already is one.
+    func openContainer(id: Int, index: Int) throws {
+        try activate(id: id, index: index)
+        switch slots[index].state {
+        case .empty:
+            body[slots[index].headerAt] |= BinaryWireType.bytes.rawValue
+            slots[index].state = .container(lengthAt: body.count)
+            body.append(0)
+        case .container:
+            break
+        case .primitive:
+            throw SluiceError(.encoding, "a value at '\(pathDescription(upTo: index))' asked for a container after encoding a single value")
+        }
+    }
+
+    /// Prepares the slot at `index` for a single primitive value of `wireType`.
+    func openPrimitive(id: Int, index: Int, wireType: BinaryWireType) throws {
+        try activate(id: id, index: index)
+        guard case .empty = slots[index].state else {
+            throw SluiceError(.encoding, "a value at '\(pathDescription(upTo: index))' was encoded twice")
+        }
+        body[slots[index].headerAt] |= wireType.rawValue
+        slots[index].state = .primitive
+    }
+
+    /// The coding path of the value in the slot at `index`.
+    func codingPath(upTo index: Int) -> [any CodingKey] {
+        guard index >= 0 else { return [] }
+        return slots[...min(index, slots.count - 1)].compactMap(\.key)
+    }
+
+    func pathDescription(upTo index: Int) -> String {
+        let path = codingPath(upTo: index)
+        return path.isEmpty ? "<root>" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    // MARK: Values
+
+    /// Encodes `value` into a new slot whose header has just been written at `headerAt`.
+    func encodeNested<T: Encodable>(_ value: T, headerAt: Int, key: (any CodingKey)?) throws {
+        let depth = slots.count
+        let (id, index) = pushSlot(headerAt: headerAt, key: key)
+        try value.encode(to: BinaryStateEncoding(writer: self, slotID: id, slotIndex: index))
+        closeSlots(downTo: depth)
+    }
+
+    /// Writes `value` (header already written with the right wire type) if it is a primitive.
+    /// Returns the wire type it used, or `nil` if `T` is not a primitive.
+    @inline(__always)
+    func primitiveWireType<T>(of type: T.Type) -> BinaryWireType? {
+        if T.self == Int.self || T.self == Int64.self || T.self == Int32.self || T.self == Int16.self || T.self == Int8.self
+            || T.self == UInt.self || T.self == UInt64.self || T.self == UInt32.self || T.self == UInt16.self
+            || T.self == UInt8.self || T.self == Bool.self
+        {
+            return .varint
+        }
+        if T.self == Double.self { return .fixed64 }
+        if T.self == String.self { return .bytes }
+        if T.self == Float.self { return .fixed32 }
+        return nil
+    }
+
+    /// Appends the bytes of a primitive `value` whose type passed ``primitiveWireType(of:)``.
+    @inline(__always)
+    func appendPrimitive<T>(_ value: T) {
+        if T.self == Int.self { body.appendZigzag(Int64(unsafeBitCast(value, to: Int.self))) }
+        else if T.self == Int64.self { body.appendZigzag(unsafeBitCast(value, to: Int64.self)) }
+        else if T.self == Double.self { body.appendLittleEndian(unsafeBitCast(value, to: Double.self).bitPattern) }
+        else if T.self == String.self { appendString(unsafeBitCast(value, to: String.self)) }
+        else if T.self == Bool.self { body.append(unsafeBitCast(value, to: Bool.self) ? 1 : 0) }
+        else if T.self == Int32.self { body.appendZigzag(Int64(unsafeBitCast(value, to: Int32.self))) }
+        else if T.self == Int16.self { body.appendZigzag(Int64(unsafeBitCast(value, to: Int16.self))) }
+        else if T.self == Int8.self { body.appendZigzag(Int64(unsafeBitCast(value, to: Int8.self))) }
+        else if T.self == UInt.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt.self))) }
+        else if T.self == UInt64.self { body.appendVarint(unsafeBitCast(value, to: UInt64.self)) }
+        else if T.self == UInt32.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt32.self))) }
+        else if T.self == UInt16.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt16.self))) }
+        else if T.self == UInt8.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt8.self))) }
+        else if T.self == Float.self { body.appendLittleEndian(unsafeBitCast(value, to: Float.self).bitPattern) }
+        else { preconditionFailure("appendPrimitive called with a non-primitive \(T.self)") }
+    }
+
+    @inline(__always)
+    func appendString(_ value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            body.appendVarint(UInt64(utf8.count))
+            body.append(contentsOf: utf8)
+        }
+    }
+
+    /// The finished document: version, key table, body.
+    func finish() -> [UInt8] {
+        closeSlots(downTo: 0)
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + 2 + keys.reduce(0) { $0 + $1.utf8.count + 1 })
+        out.append(BinaryWireType.formatVersion)
+        out.appendVarint(UInt64(keys.count))
+        for key in keys {
+            var key = key
+            key.withUTF8 { utf8 in
+                out.appendVarint(UInt64(utf8.count))
+                out.append(contentsOf: utf8)
+            }
+        }
+        out.append(contentsOf: body)
+        return out
+    }
+}
