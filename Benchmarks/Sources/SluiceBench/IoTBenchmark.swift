@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+
+/// The reference IoT job against the C ceiling on the same topic, in the same run.
+struct IoTReport: Sendable {
+    var sensors: Int
+    var records: Int
+    var partitions: Int
+    var ceiling: LoopResult
+    var consume: ConsumeComparison?
+    var child: ChildResult
+    var output: OutputSummary
+    var expectedResults: Int
+
+    /// From the first record consumed to the last result published.
+    var seconds: Double {
+        let first = child.firstConsumedWallMs ?? child.runningWallMs ?? child.runCalledWallMs
+        return Double(output.lastTimestampMs - first) / 1_000
+    }
+    var recordsPerSecond: Double { Double(records) / seconds }
+    var ratio: Double { recordsPerSecond / ceiling.recordsPerSecond }
+    var pauses: Summary? { Summary(child.checkpointPausesNs.map { Double($0) / 1e6 }) }
+    var sampledPauses: Summary? { Summary(child.sampledPausesNs.map { Double($0) / 1e6 }) }
+    var latency: Summary? { Summary(output.closeToPublishMs) }
+    var isCorrect: Bool {
+        output.results == expectedResults && output.distinctWindows == expectedResults && output.readingsCounted == records
+            && child.lateRecords == 0 && child.deadLettered == 0
+    }
+
+    static func run(
+        sensors: Int, records: Int, partitions requested: Int?, consumeRounds: Int, broker: BenchBroker, logger: Logger
+    ) async throws -> IoTReport {
+        let partitions = requested ?? TopicSizing.partitions(forRecords: records)
+        let stamp = Measure.wallMilliseconds()
+        let input = "iot-\(sensors)-in-\(stamp)"
+        let output = "iot-\(sensors)-out-\(stamp)"
+        let workload = IoTWorkload(sensors: sensors)
+        _ = try await preload(workload, count: records, topic: input, partitions: partitions, broker: broker)
+        try await broker.createTopic(output, partitions: 8)
+        let expected = workload.expectedResults(count: records, windowMilliseconds: IoTJob.windowMilliseconds)
+
+        var consume: ConsumeComparison?
+        let ceiling: LoopResult
+        if consumeRounds > 0 {
+            let comparison = try await ConsumeComparison.run(
+                topic: input, partitions: partitions, records: records, rounds: consumeRounds, broker: broker, logger: logger)
+            consume = comparison
+            ceiling = comparison.cMedian
+        } else {
+            ceiling = try RawKafka.consumeCount(bootstrap: broker.bootstrap, topic: input, partitions: partitions, expected: records)
+        }
+        progress("ceiling (C count loop): \(Format.rate(ceiling.recordsPerSecond))")
+
+        let state = NSTemporaryDirectory() + "sluice-bench-\(sensors)-\(stamp)"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        progress("pipeline: \(records) readings, \(sensors) sensors, exactly-once, checkpoint 1 s (child process)")
+        let (child, _) = try runPipelineChild(
+            mode: .throughput, bootstrap: broker.bootstrap, input: input, output: output, name: "bench-iot-\(sensors)-\(stamp)",
+            state: state, records: records)
+        let summary = try await OutputReader.read(topic: output, partitions: 8, bootstrap: broker.bootstrap, logger: logger)
+        let report = IoTReport(
+            sensors: sensors, records: records, partitions: partitions, ceiling: ceiling, consume: consume, child: child,
+            output: summary, expectedResults: expected)
+        progress(
+            "pipeline: \(Format.rate(report.recordsPerSecond)) = \(Format.ratio(report.ratio)) of ceiling; results \(summary.results)/\(expected), "
+                + "readings counted \(summary.readingsCounted), late \(child.lateRecords), correct \(report.isCorrect)")
+        return report
+    }
+}
+
+/// Recovery: build state with `keys` distinct keys in open windows, restart, and time until
+/// the first new result is published.
+struct RecoveryReport: Sendable {
+    var keys: Int
+    var partitions: Int
+    var build: ChildResult
+    var restart: ChildResult
+    var spawnedWallMs: Int64
+    var firstOutputMs: Int64
+    var stateBytes: Int64
+    var outputResults: Int
+
+    /// Restart (child process spawned) to the first new result's record timestamp.
+    var restartToFirstOutput: Double { Double(firstOutputMs - spawnedWallMs) / 1_000 }
+    /// `run()` called to the first new result.
+    var runToFirstOutput: Double { Double(firstOutputMs - restart.runCalledWallMs) / 1_000 }
+    /// Restart to the pipeline running (state opened, timers loaded, consumer assigned).
+    var restartToRunning: Double? { restart.runningWallMs.map { Double($0 - spawnedWallMs) / 1_000 } }
+    var buildPauses: Summary? { Summary(build.checkpointPausesNs.map { Double($0) / 1e6 }) }
+
+    static func run(keys: Int, broker: BenchBroker, logger: Logger) async throws -> RecoveryReport {
+        let partitions = TopicSizing.partitions(forRecords: keys)
+        let stamp = Measure.wallMilliseconds()
+        let input = "recovery-in-\(stamp)"
+        let output = "recovery-out-\(stamp)"
+        // One reading per key, all in the window [start, start + 10 s) and never closing it:
+        // time advances 5 s over the whole input, so the watermark stays inside the window.
+        let workload = IoTWorkload(sensors: keys, start: 1_700_000_000, step: 5, disorder: 0.5)
+        _ = try await preload(workload, count: keys, topic: input, partitions: partitions, broker: broker)
+        try await broker.createTopic(output, partitions: 8)
+        let state = NSTemporaryDirectory() + "sluice-bench-recovery-\(stamp)"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let name = "bench-recovery-\(stamp)"
+
+        progress("recovery: building state with \(keys) keys (windows left open)")
+        let (build, _) = try runPipelineChild(
+            mode: .build, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: keys)
+        let stateBytes = directorySize(state)
+        progress("recovery: state built in \(Format.seconds(Double(build.endWallMs - build.runCalledWallMs) / 1_000)), \(Format.mebibytes(stateBytes)) on disk, peak RSS \(Format.mebibytes(build.peakResidentBytes))")
+
+        // New input after the restart: one reading past the window's end, into the partition of
+        // key 0, which closes every open window of that partition.
+        var trigger = FlatRecords(capacity: 1)
+        trigger.append(key: 0, millis: 1_700_000_020_000, value: 1)
+        let producer = try RawKafka.Producer(bootstrap: broker.bootstrap)
+        try producer.send(trigger, topic: input)
+        _ = try producer.flush()
+
+        progress("recovery: restarting on \(keys) keys of state")
+        let (restart, spawned) = try runPipelineChild(
+            mode: .restart, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: 1)
+        let summary = try await OutputReader.read(topic: output, partitions: 8, bootstrap: broker.bootstrap, logger: logger)
+        guard summary.results > 0 else { throw BenchError("recovery: the restarted pipeline published nothing") }
+        let report = RecoveryReport(
+            keys: keys, partitions: partitions, build: build, restart: restart, spawnedWallMs: spawned,
+            firstOutputMs: summary.firstTimestampMs, stateBytes: stateBytes, outputResults: summary.results)
+        progress("recovery: restart to first output \(Format.seconds(report.restartToFirstOutput)) (running after \(report.restartToRunning.map(Format.seconds) ?? "?")), \(summary.results) results")
+        return report
+    }
+
+    private static func directorySize(_ path: String) -> Int64 {
+        let files = (try? FileManager.default.subpathsOfDirectory(atPath: path)) ?? []
+        return files.reduce(0) { total, file in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + file)
+            return total + ((attributes?[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+}

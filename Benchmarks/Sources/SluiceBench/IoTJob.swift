@@ -1,0 +1,45 @@
+import Sluice
+
+/// One reading, as the sensors write it.
+struct Reading: Codable, Sendable {
+    let id: Int
+    let time: Double
+    let value: Int
+}
+
+/// A window's sum and count.
+struct SumCount: Codable, Sendable {
+    var sum = 0
+    var count = 0
+}
+
+/// The reference IoT job: per-sensor sums over 10 s tumbling event-time windows, published
+/// to Kafka exactly once.
+///
+/// Each result carries `emitted_ms`, the wall clock when the engine handed the result to the
+/// sink (the window had just closed), so the report can measure close-to-publish latency
+/// against the output record's timestamp (set when the record is produced).
+enum IoTJob {
+    typealias Processor = WindowAggregator<Int, Reading, SumCount>
+
+    static let windowMilliseconds: Int64 = 10_000
+
+    static func definition(name: String, input: String, output: String) -> PipelineDefinition<Processor> {
+        Pipeline(name)
+            .source(KafkaSource(topic: input), decoding: Reading.self)
+            .eventTime { $0.time }
+            .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
+            .key(by: { $0.id })
+            .window(.tumbling(.milliseconds(windowMilliseconds)))
+            .aggregate(into: SumCount()) { accumulator, reading in
+                accumulator.sum += reading.value
+                accumulator.count += 1
+            }
+            .sink(
+                KafkaSink(topic: output) { result in
+                    let body =
+                        "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count),\"emitted_ms\":\(Measure.wallMilliseconds())}"
+                    return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8))
+                })
+    }
+}

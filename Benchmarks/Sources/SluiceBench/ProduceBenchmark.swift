@@ -1,0 +1,79 @@
+import Logging
+import SluiceKafka
+
+/// The producer comparison: the plain C produce loop against
+/// `KafkaProducer.send(contentsOf:)`, same records, same settings (idempotent, linger 5 ms,
+/// queue of 100,000, payloads copied), each into a fresh topic.
+struct ProduceComparison: Sendable {
+    var c: [LoopResult]
+    var swift: [LoopResult]
+
+    var cMedian: LoopResult { ConsumeComparison.median(c) }
+    var swiftMedian: LoopResult { ConsumeComparison.median(swift) }
+    var ratio: Double { swiftMedian.recordsPerSecond / cMedian.recordsPerSecond }
+
+    static func run(
+        records count: Int, sensors: Int, partitions: Int, rounds: Int, batch: Int, broker: BenchBroker, logger: Logger
+    ) async throws -> ProduceComparison {
+        let flat = IoTWorkload(sensors: sensors).chunk(0..<count)
+        var c: [LoopResult] = []
+        var swift: [LoopResult] = []
+        for round in 1...rounds {
+            let cTopic = "produce-c-\(round)-\(Measure.wallMilliseconds())"
+            try await broker.createTopic(cTopic, partitions: partitions)
+            let producer = try RawKafka.Producer(bootstrap: broker.bootstrap)
+            try producer.send(flat, topic: cTopic)
+            let cRun = try producer.flush()
+            progress("produce round \(round): C     \(Format.rate(cRun.recordsPerSecond)) (cpu \(Format.seconds(cRun.cpuSeconds)))")
+            c.append(cRun)
+
+            let swiftTopic = "produce-swift-\(round)-\(Measure.wallMilliseconds())"
+            try await broker.createTopic(swiftTopic, partitions: partitions)
+            let outgoing = (0..<count).map { i in
+                KafkaOutgoingRecord(topic: swiftTopic, key: Array(flat.key(i)), value: Array(flat.value(i)))
+            }
+            let swiftRun = try await swiftProduce(outgoing, batch: batch, bootstrap: broker.bootstrap, logger: logger)
+            progress("produce round \(round): Swift \(Format.rate(swiftRun.recordsPerSecond)) (cpu \(Format.seconds(swiftRun.cpuSeconds)))")
+            swift.append(swiftRun)
+            try verifyRetained(topic: swiftTopic, partitions: partitions, expected: count, broker: broker)
+        }
+        return ProduceComparison(c: c, swift: swift)
+    }
+
+    static func swiftProduce(
+        _ records: [KafkaOutgoingRecord], batch: Int, bootstrap: String, logger: Logger
+    ) async throws -> LoopResult {
+        let failures = FailureCount()
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: [bootstrap]), logger: logger
+        ) { report in
+            if report.error != nil { failures.increment() }
+        }
+        let cpu = Measure.cpuSeconds()
+        let start = Measure.nowNanoseconds()
+        var index = 0
+        var bytes = 0
+        while index < records.count {
+            let end = min(records.count, index + batch)
+            _ = try await producer.send(contentsOf: Array(records[index..<end]))
+            index = end
+        }
+        try await producer.flush(timeout: .seconds(120))
+        let end = Measure.nowNanoseconds()
+        let cpuUsed = Measure.cpuSeconds() - cpu
+        await producer.close(timeout: .seconds(10))
+        for record in records { bytes += record.value.count }
+        if failures.value > 0 { throw BenchError("Swift producer: \(failures.value) deliveries failed") }
+        let seconds = Double(end - start) / 1e9
+        return LoopResult(records: records.count, bytes: bytes, seconds: seconds, secondsFromStart: seconds, cpuSeconds: cpuUsed)
+    }
+}
+
+import Synchronization
+
+/// Counts failed deliveries from the producer's delivery thread.
+final class FailureCount: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
