@@ -8,9 +8,9 @@ public struct LMDBDatabase: Sendable, Hashable, CustomStringConvertible {
     /// The LMDB handle (`MDB_dbi`).
     let handle: UInt32
     /// Identifies the environment, so that a handle is not used with another one.
-    let environmentID: ObjectIdentifier
+    let environmentID: UInt64
 
-    init(name: String, handle: UInt32, environmentID: ObjectIdentifier) {
+    init(name: String, handle: UInt32, environmentID: UInt64) {
         self.name = name
         self.handle = handle
         self.environmentID = environmentID

@@ -5,7 +5,7 @@ extension LMDBEnvironment {
     func mainDatabase(in transaction: LMDBTransaction) throws -> LMDBDatabase {
         var dbi: MDB_dbi = 0
         try lmdbCheck(mdb_dbi_open(transaction.handle, nil, 0, &dbi), "open the main database", path: directory)
-        return LMDBDatabase(name: "(main)", handle: dbi, environmentID: ObjectIdentifier(self))
+        return LMDBDatabase(name: "(main)", handle: dbi, environmentID: identifier)
     }
 
     /// Encodes the meta record: the magic bytes, then the format version (big-endian).

@@ -40,6 +40,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public let configuration: LMDBConfiguration
 
     let handle: OpaquePointer
+    /// Distinguishes this environment from every other one of the process, for ``LMDBDatabase`` handles.
+    let identifier: UInt64
+    private static let nextIdentifier = Atomic<UInt64>(1)
     private let lockFile: LMDBLockFile
     private let gate = LMDBTransactionGate()
     private let databases = Mutex<[String: LMDBDatabase]>([:])
@@ -100,6 +103,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
             throw error
         }
         handle = environment
+        identifier = Self.nextIdentifier.wrappingAdd(1, ordering: .relaxed).oldValue
 
         var deadReaders: Int32 = 0
         let readerCheck = mdb_reader_check(environment, &deadReaders)
@@ -126,7 +130,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Returns the named database, creating it if it does not exist.
     ///
-    /// Names are fixed strings chosen by the program; `"sluice.meta"` is reserved.
+    /// Names are fixed strings chosen by the program; `"sluice.meta"` is reserved. The first call for a
+    /// name runs a write transaction, so do not call this inside a transaction.
     public func database(named name: String) throws -> LMDBDatabase {
         precondition(!name.isEmpty && Array(name.utf8) != Self.metaKey, "LMDB database name '\(name)' is reserved.")
         if let database = databases.withLock({ $0[name] }) {
@@ -134,10 +139,11 @@ public final class LMDBEnvironment: @unchecked Sendable {
         }
         let database = try write { transaction in
             var dbi: MDB_dbi = 0
-            try lmdbCheck(
-                mdb_dbi_open(transaction.handle, name, UInt32(MDB_CREATE), &dbi), "open database '\(name)'",
-                path: directory)
-            return LMDBDatabase(name: name, handle: dbi, environmentID: ObjectIdentifier(self))
+            let returnCode = mdb_dbi_open(transaction.handle, name, UInt32(MDB_CREATE), &dbi)
+            guard returnCode == MDB_SUCCESS else {
+                throw transaction.failure(returnCode, "open database '\(name)'")
+            }
+            return LMDBDatabase(name: name, handle: dbi, environmentID: identifier)
         }
         databases.withLock { $0[name] = database }
         return database

@@ -25,7 +25,7 @@ public class LMDBTransaction {
     @inline(__always)
     final func txn(_ database: LMDBDatabase) -> OpaquePointer {
         precondition(
-            database.environmentID == ObjectIdentifier(environment),
+            database.environmentID == environment.identifier,
             "LMDB database '\(database.name)' belongs to another environment.")
         guard let handle else {
             preconditionFailure("An LMDB transaction was used after the closure it was passed to returned.")

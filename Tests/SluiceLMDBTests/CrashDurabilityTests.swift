@@ -211,4 +211,49 @@ struct LMDBChildProcesses {
             reportToParent("committed \(id)")
         }
     }
+
+    /// Commits one checkpoint to `SLUICE_LMDB_DISK_FULL`, then lowers the file size limit so that the
+    /// next, larger checkpoint cannot be written, and reports how that commit failed.
+    @Test(.enabled(if: environmentVariable("SLUICE_LMDB_DISK_FULL") != nil))
+    func diskFullWriter() throws {
+        let directory = environmentVariable("SLUICE_LMDB_DISK_FULL")!
+        let store = try LMDBCheckpointStore(directory: directory)
+        let partition = InputPartition(topic: "orders", partition: 0)
+        try store.commit(
+            CheckpointWrite(
+                id: 1,
+                partitions: [
+                    partition: PartitionCheckpoint(
+                        progress: PartitionProgress(nextOffset: 1, watermarkMilliseconds: nil, nextSequence: 0),
+                        keyUpdates: [[1]: [1]])
+                ]))
+        var status = stat()
+        stat(directory + "/data.mdb", &status)
+        signal(SIGXFSZ, SIG_IGN)
+        var limit = rlimit()
+        getrlimit(RLIMIT_FSIZE_VALUE, &limit)
+        limit.rlim_cur = rlim_t(status.st_size)
+        setrlimit(RLIMIT_FSIZE_VALUE, &limit)
+        var updates: [[UInt8]: [UInt8]?] = [:]
+        for index in 0 ..< 20_000 { updates[CrashModel.key(index)] = Array(repeating: 2, count: 32) }
+        do {
+            try store.commit(
+                CheckpointWrite(
+                    id: 2,
+                    partitions: [
+                        partition: PartitionCheckpoint(
+                            progress: PartitionProgress(nextOffset: 2, watermarkMilliseconds: nil, nextSequence: 0),
+                            keyUpdates: updates)
+                    ]))
+            reportToParent("committed")
+        } catch let error as LMDBError {
+            reportToParent("error \(error.code) \(error.isRetriable ? "retriable" : "final") \(error.message)")
+        }
+    }
 }
+
+#if canImport(Glibc)
+private let RLIMIT_FSIZE_VALUE = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+#else
+private let RLIMIT_FSIZE_VALUE = RLIMIT_FSIZE
+#endif

@@ -204,7 +204,8 @@ struct LMDBCheckpointStoreTests {
     @Test func theMaximumMapSizeErrorKeepsTheLastCheckpoint() throws {
         let directory = TemporaryDirectory()
         let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 2 << 20)
-        let store = try LMDBCheckpointStore(directory: directory.path, configuration: configuration)
+        let store = try LMDBCheckpointStore(
+            directory: directory.path, configuration: configuration, logger: CapturedLogs().logger())
         func checkpoint(_ id: UInt64, keys: Range<Int>) -> CheckpointWrite {
             var updates: [[UInt8]: [UInt8]?] = [:]
             for key in keys { updates[bigEndian(key)] = Array(repeating: UInt8(truncatingIfNeeded: id), count: 32) }
@@ -267,6 +268,32 @@ struct LMDBCheckpointStoreTests {
             _ = try LMDBCheckpointStore(directory: directory.path)
         }
         #expect(error?.code == .notASluiceStore)
+    }
+
+    @Test func aFullDiskFailsClearlyAndKeepsTheLastCheckpoint() throws {
+        let directory = TemporaryDirectory()
+        let child = ChildProcess(
+            test: "LMDBChildProcesses/diskFullWriter", environment: ["SLUICE_LMDB_DISK_FULL": directory.path])
+        let report = child.readLine()
+        child.waitForExit()
+        #expect(report?.hasPrefix("error diskFull retriable ") == true, "\(report ?? "no report")")
+        let store = try LMDBCheckpointStore(directory: directory.path)
+        #expect(try store.lastCheckpointID() == 1)
+        #expect(try store.keys(in: Self.orders) == [[1]])
+        #expect(try store.progress(of: Self.orders)?.nextOffset == 1)
+    }
+
+    @Test func keyUpdatesAreSortedInLMDBOrder() {
+        var random = TestRandom(seed: 5)
+        var updates: [[UInt8]: [UInt8]?] = [[]: nil, [0]: [0], Array(repeating: 0, count: 16): nil]
+        for _ in 0 ..< 2_000 {
+            let sharedPrefix = Array(repeating: UInt8(7), count: Int.random(in: 0 ... 20, using: &random))
+            let tail = random.bytes(Int.random(in: 0 ... 3, using: &random)).map { $0 % 3 }
+            updates[sharedPrefix + tail] = .some([1])
+        }
+        let sorted = LMDBKeyOrder(updates).sortedKeys
+        #expect(sorted == updates.keys.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(sorted.count == updates.count)
     }
 
     @Test func recordsRoundTripThroughTheEncoding() throws {

@@ -173,7 +173,9 @@ struct LMDBEnvironmentTests {
     @Test func mapGrowsFromATinyInitialSize() throws {
         let directory = TemporaryDirectory()
         let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 256 << 20)
-        let environment = try LMDBEnvironment(directory: directory.path, configuration: configuration)
+        let logs = CapturedLogs()
+        let environment = try LMDBEnvironment(
+            directory: directory.path, configuration: configuration, logger: logs.logger())
         let table = try environment.database(named: "table")
         let initialSize = environment.mapSize
         var runs = 0
@@ -185,6 +187,7 @@ struct LMDBEnvironmentTests {
         }
         #expect(runs > 1)
         #expect(environment.mapSize > initialSize)
+        #expect(logs.messages.contains("Grew the LMDB map"))
         try environment.read { txn throws in
             #expect(try txn.count(in: table) == 20_000)
             #expect(try txn.get(bigEndian(19_999), in: table) == Array(repeating: UInt8(19_999 & 0xFF), count: 100))
@@ -194,7 +197,8 @@ struct LMDBEnvironmentTests {
     @Test func mapGrowthRetriesEvenWhenTheClosureSwallowsTheError() throws {
         let directory = TemporaryDirectory()
         let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 64 << 20)
-        let environment = try LMDBEnvironment(directory: directory.path, configuration: configuration)
+        let environment = try LMDBEnvironment(
+            directory: directory.path, configuration: configuration, logger: CapturedLogs().logger())
         let table = try environment.database(named: "table")
         try environment.write { txn throws in
             for index in 0 ..< 5_000 {
@@ -211,7 +215,8 @@ struct LMDBEnvironmentTests {
     @Test func writesPastTheMaximumFailWithMapFullAndKeepEarlierData() throws {
         let directory = TemporaryDirectory()
         let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 1 << 20)
-        let environment = try LMDBEnvironment(directory: directory.path, configuration: configuration)
+        let environment = try LMDBEnvironment(
+            directory: directory.path, configuration: configuration, logger: CapturedLogs().logger())
         let table = try environment.database(named: "table")
         try environment.write { try $0.put([1], forKey: [1], in: table) }
         let error = #expect(throws: LMDBError.self) {
@@ -319,7 +324,8 @@ struct LMDBEnvironmentTests {
     @Test func readersRunWhileAnotherThreadGrowsTheMap() async throws {
         let directory = TemporaryDirectory()
         let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 256 << 20)
-        let environment = try LMDBEnvironment(directory: directory.path, configuration: configuration)
+        let environment = try LMDBEnvironment(
+            directory: directory.path, configuration: configuration, logger: CapturedLogs().logger())
         let table = try environment.database(named: "table")
         try environment.write { try $0.put([1], forKey: [0, 0, 0, 0], in: table) }
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,3 +1,5 @@
+import Logging
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -75,4 +77,36 @@ struct TestRandom: RandomNumberGenerator {
 
 func environmentVariable(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
+}
+
+/// Collects log messages, so tests stay quiet and can check what was logged.
+final class CapturedLogs: Sendable {
+    private let storage = Mutex<[String]>([])
+
+    /// The messages logged so far.
+    var messages: [String] { storage.withLock { $0 } }
+
+    /// A logger that records into this collection.
+    func logger(label: String = "sluice.test") -> Logger {
+        Logger(label: label) { _ in Handler(logs: self) }
+    }
+
+    fileprivate func append(_ message: String) {
+        storage.withLock { $0.append(message) }
+    }
+
+    private struct Handler: LogHandler {
+        let logs: CapturedLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            logs.append(event.message.description)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+public import Logging
 public import SluiceLMDB
 
 /// A ``CheckpointStore`` kept in an LMDB environment in a state directory.
@@ -28,10 +29,17 @@ public final class LMDBCheckpointStore: CheckpointStore {
 
     /// Opens (creating if needed) the store in `directory`.
     ///
+    /// - Parameters:
+    ///   - directory: The state directory; created if missing.
+    ///   - configuration: How LMDB is opened; the default is durable, starting at 64 MiB and growing to 64 GiB.
+    ///   - logger: Receives map growth and stale-reader notices (at `info`).
     /// - Throws: ``LMDBError`` when the directory is in use, is not a Sluice store, or cannot be opened;
     ///   ``LMDBCheckpointStoreError`` when the store has a newer checkpoint format version.
-    public convenience init(directory: String, configuration: LMDBConfiguration = .init()) throws {
-        try self.init(environment: LMDBEnvironment(directory: directory, configuration: configuration))
+    public convenience init(
+        directory: String, configuration: LMDBConfiguration = .init(),
+        logger: Logger = Logger(label: "sluice.checkpoint")
+    ) throws {
+        try self.init(environment: LMDBEnvironment(directory: directory, configuration: configuration, logger: logger))
     }
 
     /// Opens (creating if needed) the store in an environment opened by the caller.
@@ -198,7 +206,7 @@ public final class LMDBCheckpointStore: CheckpointStore {
         }
         // Sorted once, outside the transaction, which may run more than once when the map grows.
         let partitionUpdates = checkpoint.partitions.sorted { $0.key < $1.key }.map { partition, update in
-            (partition, update, update.keyUpdates.sorted { $0.key.lexicographicallyPrecedes($1.key) })
+            (partition, update, LMDBKeyOrder(update.keyUpdates))
         }
         try environment.write { transaction in
             let storedID = try checkpointID(in: transaction)
@@ -258,12 +266,10 @@ public final class LMDBCheckpointStore: CheckpointStore {
     }
 
     /// Writes key updates in key order, reusing one key buffer.
-    private func apply(
-        _ keyUpdates: [(key: [UInt8], value: [UInt8]?)], partitionID: UInt32, in transaction: LMDBWriteTransaction
-    ) throws {
+    private func apply(_ keyUpdates: LMDBKeyOrder, partitionID: UInt32, in transaction: LMDBWriteTransaction) throws {
         var keyBuffer = LMDBCheckpointSchema.partitionPrefix(partitionID)
         keyBuffer.reserveCapacity(64)
-        for (key, value) in keyUpdates {
+        try keyUpdates.forEachInKeyOrder { key, value in
             keyBuffer.removeSubrange(4...)
             keyBuffer.append(contentsOf: key)
             try keyBuffer.withUnsafeBytes { keyBytes in
