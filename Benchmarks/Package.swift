@@ -6,6 +6,9 @@ import PackageDescription
 let package = Package(
     name: "SluiceBenchmarks",
     platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sluice-bench", targets: ["SluiceBench"]),
+    ],
     dependencies: [
         .package(name: "Sluice", path: ".."),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
