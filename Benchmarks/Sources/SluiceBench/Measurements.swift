@@ -44,7 +44,7 @@ enum Measure {
     private static func statusField(_ name: String) -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            let digits = line.dropFirst(name.count).split(separator: " ").first.flatMap { Int64($0) }
+            let digits = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int64($0) }
             return digits.map { $0 * 1_024 }
         }
         return nil
