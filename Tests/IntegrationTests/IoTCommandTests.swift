@@ -55,6 +55,37 @@ struct IoTCommandTests {
         #expect(reverified.stdout.contains("expected=2000 found=2000 missing=0 duplicates=0"), "\(reverified)")
     }
 
+    @Test("malformed readings go to the dead-letter topic and do not disturb the sums", .timeLimit(.minutes(1)))
+    func malformedReadingsAreDeadLettered() async throws {
+        let broker = try await IoTBroker.start(extraTopics: ["dead:1"])
+        defer { broker.stop() }
+        let stateDirectory = IoTPaths.temporaryDirectory("iot-dead")
+        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
+        let sensors = try await IoTChild.run(
+            "iot",
+            [
+                "sensors", "--brokers", broker.address, "--count", "5000", "--sensors", "50", "--start-time", "1700000000",
+                "--rate", "0", "--malformed-every", "51", "--log-level", "warning",
+            ])
+        #expect(sensors.status == 0, "\(sensors)")
+        let aggregate = try await IoTChild.run(
+            "iot",
+            [
+                "aggregate", "--brokers", broker.address, "--window", "10s", "--exit-at-end", "--state-dir", stateDirectory,
+                "--dead-letter", "dead", "--log-level", "warning",
+            ])
+        #expect(aggregate.status == 0, "\(aggregate)")
+        #expect(aggregate.stdout.contains("consumed=5000 results=500 late=0 dead_letters=98"), "\(aggregate)")
+        let verified = try await IoTChild.run(
+            "iot", ["verify", "--brokers", broker.address, "--window", "10s", "--log-level", "warning"])
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("5000 records from sensors (98 malformed)"), "\(verified)")
+        #expect(verified.stdout.contains("expected=500 found=500 missing=0 duplicates=0 wrong=0 unexpected=0 OK"), "\(verified)")
+        let deadLetters = try await IoTChild.run(
+            "iot", ["verify", "--brokers", broker.address, "--input", "dead", "--output", "dead", "--log-level", "warning"])
+        #expect(deadLetters.stdout.contains("read 98 records from dead (98 malformed)"), "\(deadLetters)")
+    }
+
     @Test("verify fails when the window does not match the output", .timeLimit(.minutes(1)))
     func verifyDetectsMismatch() async throws {
         let broker = try await IoTBroker.start()
@@ -304,9 +335,9 @@ private struct IoTBroker {
     /// The bootstrap address, `host:port`.
     let address: String
 
-    static func start() async throws -> IoTBroker {
-        let child = try IoTChild.launch(
-            "sluice-broker", ["--topic", "sensors:4", "--topic", "sums:2", "--log-level", "warning"])
+    static func start(extraTopics: [String] = []) async throws -> IoTBroker {
+        let topics = ["sensors:4", "sums:2"] + extraTopics
+        let child = try IoTChild.launch("sluice-broker", topics.flatMap { ["--topic", $0] } + ["--log-level", "warning"])
         do {
             let line = try await child.waitForLine(startingWith: "bootstrap=", timeout: .seconds(20))
             return IoTBroker(child: child, address: String(line.dropFirst("bootstrap=".count)))
