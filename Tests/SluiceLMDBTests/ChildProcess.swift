@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,6 +15,8 @@ final class ChildProcess {
     /// The file descriptor on which the child writes its reports.
     static let reportDescriptor: Int32 = 3
 
+    private static let spawnLock = Mutex(())
+
     let pid: pid_t
     private let readDescriptor: Int32
     private var buffered: [UInt8] = []
@@ -21,23 +25,10 @@ final class ChildProcess {
     init(test: String, environment: [String: String]) {
         let executable = Self.executablePath()
         var arguments = [executable]
-        if CommandLine.arguments.contains("--testing-library") || Self.isXCTestBundle(executable) {
+        if CommandLine.arguments.contains("--testing-library") || executable.hasSuffix(".xctest") {
             arguments += ["--testing-library", "swift-testing"]
         }
         arguments += ["--filter", test]
-
-        var pipeDescriptors: [Int32] = [0, 0]
-        precondition(pipe(&pipeDescriptors) == 0, "pipe failed: \(errno)")
-        readDescriptor = pipeDescriptors[0]
-        let writeDescriptor = pipeDescriptors[1]
-        _ = fcntl(readDescriptor, F_SETFD, FD_CLOEXEC)
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, writeDescriptor, Self.reportDescriptor)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
 
         var variables: [String] = []
         var index = 0
@@ -50,15 +41,31 @@ final class ChildProcess {
         }
         variables += environment.map { "\($0)=\($1)" }
 
-        var pid: pid_t = 0
-        let result = Self.withCStrings(arguments) { argv in
-            Self.withCStrings(variables) { envp in
-                posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        // Both pipe ends close on exec (dup2 in the child clears the flag on fd 3 only), and pipes are
+        // made and children spawned under one lock, so no other child inherits this pipe and keeps it open.
+        (readDescriptor, pid) = Self.spawnLock.withLock { _ in
+            var pipeDescriptors: [Int32] = [0, 0]
+            precondition(pipe(&pipeDescriptors) == 0, "pipe failed: \(errno)")
+            _ = fcntl(pipeDescriptors[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(pipeDescriptors[1], F_SETFD, FD_CLOEXEC)
+
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_adddup2(&actions, pipeDescriptors[1], Self.reportDescriptor)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+
+            var pid: pid_t = 0
+            let result = Self.withCStrings(arguments) { argv in
+                Self.withCStrings(variables) { envp in
+                    posix_spawn(&pid, executable, &actions, nil, argv, envp)
+                }
             }
+            close(pipeDescriptors[1])
+            precondition(result == 0, "posix_spawn of \(executable) failed: \(result)")
+            return (pipeDescriptors[0], pid)
         }
-        close(writeDescriptor)
-        precondition(result == 0, "posix_spawn of \(executable) failed: \(result)")
-        self.pid = pid
     }
 
     deinit {
@@ -117,10 +124,6 @@ final class ChildProcess {
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         precondition(count > 0, "cannot resolve /proc/self/exe")
         return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    private static func isXCTestBundle(_ path: String) -> Bool {
-        path.hasSuffix(".xctest")
     }
 
     private static func withCStrings<Result>(
