@@ -24,7 +24,7 @@ struct EngineRecoveryPropertyTests {
         "Outputs and late records of a run restarted from a random checkpoint equal an uninterrupted run's",
         arguments: WindowScenario.Shape.allCases, Replay.allCases)
     func restartAtRandomCheckpoint(shape: WindowScenario.Shape, replay: Replay) async {
-        await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
+        await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .beyondBound)
             let pipeline = EnginePipelines.ids(
                 scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),

@@ -16,7 +16,7 @@ struct WindowPropertyTests {
         "With disorder within the bound, results equal the reference and nothing is late",
         arguments: WindowScenario.Shape.allCases)
     func disorderWithinTheBound(shape: WindowScenario.Shape) async {
-        await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
+        await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .withinBound)
             let driver = try PipelineTestDriver(
                 EnginePipelines.ids(
@@ -40,7 +40,7 @@ struct WindowPropertyTests {
         "With disorder beyond the bound, each batch emits exactly the windows it closes and declares exactly the late records",
         arguments: [WindowScenario.Shape.tumbling, .hopping])
     func alignedWindowsBeyondTheBound(shape: WindowScenario.Shape) async {
-        await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
+        await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .beyondBound)
             var model = AlignedWindowModel(scenario)
             let driver = try PipelineTestDriver(
@@ -82,7 +82,7 @@ struct WindowPropertyTests {
 
     @Test("With disorder beyond the bound, each record is in exactly one session or late")
     func sessionsBeyondTheBound() async {
-        await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
+        await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: .session, disorder: .beyondBound)
             let gap = scenario.size
             let driver = try PipelineTestDriver(
@@ -110,7 +110,7 @@ struct WindowPropertyTests {
 
     @Test("Built-in count and sum account for every record: counted totals plus late records equal the input")
     func builtInAggregatesKeepTheBooks() async {
-        await propertyCheck(count: Self.cases, input: Gen.uint64()) { seed in
+        await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: .tumbling, disorder: .beyondBound)
             let stage = EnginePipelines.keyed(outOfOrderness: .milliseconds(scenario.outOfOrderness))
                 .window(scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness))

@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Sluice
 import SluiceTesting
 
@@ -106,6 +107,10 @@ extension Array where Element == WindowResult<String, [Int]> {
     /// The results as sorted rows, for comparison as a multiset.
     var rows: [WindowRow] { map(WindowRow.init).sorted() }
 }
+
+/// Seeds for ``WindowScenario``. A failing case is reported with its seed as drawn: shrinking a
+/// seed toward zero would only rerun unrelated scenarios.
+var scenarioSeeds: Generator<UInt64, Shrink.None<UInt64>> { Gen.uint64().withoutShrink() }
 
 /// A small, fast, seedable generator (SplitMix64) so that a property's whole scenario
 /// follows from the one seed PropertyBased reports on failure.
