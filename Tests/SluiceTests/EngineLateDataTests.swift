@@ -73,6 +73,28 @@ struct EngineLateDataTests {
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 25_000, end: 40_000, ids: [0, 2])])
     }
 
+    /// A record is late when all its windows are closed. A session record's window is the session
+    /// it joins: if that session is still open, the record belongs to it, even when the record's
+    /// own `[time, time + gap)` would already have closed on its own.
+    @Test("A record inside a session that is still open joins it instead of being late")
+    func recordInsideOpenSessionIsNotLate() async throws {
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.session(gap: .seconds(10)), outOfOrderness: .seconds(20)))
+        for (id, time) in [(0, 0), (1, 9_000), (2, 18_000)] as [(Int, Int64)] {
+            try await driver.send(json: KeyedReading(key: "a", time: time, id: id))
+        }
+        // Watermark 11 s: a's session [0 s, 28 s) is open.
+        try await driver.send(json: KeyedReading(key: "b", time: 31_000, id: 3))
+        #expect(driver.takeOutputs().isEmpty)
+        // [0.5 s, 10.5 s) alone would have closed, but it lies inside the open session.
+        try await driver.send(json: KeyedReading(key: "a", time: 500, id: 4))
+        #expect(driver.lateRecords.isEmpty)
+        try await driver.endOfInput()
+        #expect(
+            driver.takeOutputs().rows == [
+                WindowRow(key: "a", start: 0, end: 28_000, ids: [0, 1, 2, 4]), WindowRow(key: "b", start: 31_000, end: 41_000, ids: [3]),
+            ])
+    }
+
     @Test("Malformed JSON goes to the dead letters with a reason, and processing continues")
     func malformedJSONIsDeadLettered() async throws {
         let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
