@@ -40,6 +40,8 @@ struct CommandFailure: Error {
             self.init("invalid Kafka settings: \(error.message)", exitCode: Status.usage)
         case let error as KafkaError:
             self.init("Kafka error: \(error.message)")
+        case let error as SluiceError where error.code == .stateDirectoryInUse:
+            self.init(error.message, exitCode: Status.temporary)
         case let error as SluiceError:
             if let underlying = error.underlying, !(underlying is SluiceError) {
                 let inner = CommandFailure(underlying, brokers: brokers)
@@ -47,14 +49,7 @@ struct CommandFailure: Error {
             }
             self.init(error.message, exitCode: error.code == .invalidConfiguration ? Status.usage : Status.failure)
         default:
-            let text = String(describing: error)
-            // LMDBError lives in SluiceLMDB, which this sample does not import; its description
-            // starts with its code, and its message names the directory and the process holding it.
-            if text.hasPrefix("LMDBError.directoryInUse"), let colon = text.firstRange(of: ": ") {
-                self.init(String(text[colon.upperBound...]), exitCode: Status.temporary)
-            } else {
-                self.init(text)
-            }
+            self.init(String(describing: error))
         }
     }
 

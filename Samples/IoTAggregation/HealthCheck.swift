@@ -39,6 +39,7 @@ final class HealthCheck: Sendable {
     func evaluate(now: EventTime) -> (healthy: Bool, reason: String) {
         if let failure = failure.withLock({ $0 }) { return (false, "pipeline failed: \(failure)") }
         let status = status()
+        if let failure = status.failure { return (false, "pipeline failed: \(failure)") }
         let uptime = ContinuousClock.now - started
         let limit = checkpointInterval * Self.checkpointIntervalsAllowed
         guard let last = status.lastCheckpointTime else {

@@ -49,12 +49,16 @@ public final class ChildProcess: Sendable {
             let termination: Termination =
                 finished.terminationReason == .uncaughtSignal
                 ? .signaled(finished.terminationStatus) : .exited(finished.terminationStatus)
-            let waiters = ended.state.withLock { state in
+            let (waiters, timedWaiters) = ended.state.withLock { state in
                 state.termination = termination
-                defer { state.waiters.removeAll() }
-                return state.waiters
+                defer {
+                    state.waiters.removeAll()
+                    state.timedWaiters.removeAll()
+                }
+                return (state.waiters, Array(state.timedWaiters.values))
             }
             for waiter in waiters { waiter.resume(returning: termination) }
+            for waiter in timedWaiters { waiter.resume(returning: termination) }
         }
         self.process = process
         self.ended = ended
@@ -87,20 +91,24 @@ public final class ChildProcess: Sendable {
 
     /// Waits until the child ends or `timeout` passes; `nil` on timeout.
     public func wait(timeout: Duration) async -> Termination? {
-        await withTaskGroup(of: Termination?.self) { group in
-            group.addTask { await self.wait() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
+        let id = UUID()
+        let ended = self.ended
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Termination?, Never>) in
+            let done = ended.state.withLock { state -> Termination? in
+                if let termination = state.termination { return termination }
+                state.timedWaiters[id] = continuation
                 return nil
             }
-            var result: Termination?
-            for await outcome in group {
-                result = outcome
-                break
+            if let done {
+                continuation.resume(returning: done)
+                return
             }
-            group.cancelAll()
-            if result == nil, let termination = self.termination { result = termination }
-            return result
+            Task {
+                try? await Task.sleep(for: timeout)
+                if let expired = ended.state.withLock({ $0.timedWaiters.removeValue(forKey: id) }) {
+                    expired.resume(returning: nil)
+                }
+            }
         }
     }
 
@@ -113,5 +121,11 @@ public final class ChildProcess: Sendable {
 
 /// How a child ended and who waits for it; shared with Foundation's termination handler.
 private final class ExitState: Sendable {
-    let state = Mutex<(termination: ChildProcess.Termination?, waiters: [CheckedContinuation<ChildProcess.Termination, Never>])>((nil, []))
+    struct State {
+        var termination: ChildProcess.Termination?
+        var waiters: [CheckedContinuation<ChildProcess.Termination, Never>] = []
+        var timedWaiters: [UUID: CheckedContinuation<ChildProcess.Termination?, Never>] = [:]
+    }
+
+    let state = Mutex(State())
 }

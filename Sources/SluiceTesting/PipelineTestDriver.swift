@@ -25,6 +25,8 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     private var nextOffsets: [InputPartition: Int64] = [:]
     private var checkpointID: UInt64
     private var outputs: [Processor.Output] = []
+    /// Partitions in the store that the current router has not opened yet.
+    private var unopened: [InputPartition] = []
 
     /// Records declared late, in order.
     public private(set) var lateRecords: [SourceRecord] = []
@@ -51,6 +53,15 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
         for partition in try store.partitions() {
             if let progress = try store.progress(of: partition) { nextOffsets[partition] = progress.nextOffset }
         }
+        unopened = try store.partitions()
+    }
+
+    /// Opens every partition of the store, as the real runner does at start, so that
+    /// their watermarks and timers move even when no new record arrives for them.
+    private func openRestoredPartitions() async throws {
+        guard !unopened.isEmpty else { return }
+        for partition in unopened { try await router.open(partition) }
+        unopened.removeAll()
     }
 
     // MARK: Input
@@ -76,6 +87,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
         for record in records {
             nextOffsets[record.partition] = Swift.max(nextOffsets[record.partition] ?? 0, record.offset + 1)
         }
+        try await openRestoredPartitions()
         try await router.ingest(records)
         await collect()
     }
@@ -86,19 +98,22 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     /// processing-time timers fire. Every partition counts as caught up.
     public func advanceWallClock(by duration: Duration) async throws {
         clock.advance(by: duration)
+        try await openRestoredPartitions()
         try await router.advance(isCaughtUp: { _ in true })
         await collect()
     }
 
     /// Declares the input finished: every partition's watermark jumps to the end of time, closing every window.
     public func endOfInput() async throws {
+        try await openRestoredPartitions()
         try await router.raiseWatermarks(to: .distantFuture)
         await collect()
     }
 
     /// The current watermark of a partition.
     public func watermark(partition: Int32 = 0) async -> EventTime? {
-        await router.watermarks()[InputPartition(topic: inputTopic, partition: partition)] ?? nil
+        try? await openRestoredPartitions()
+        return await router.watermarks()[InputPartition(topic: inputTopic, partition: partition)] ?? nil
     }
 
     // MARK: Output
@@ -121,6 +136,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     @discardableResult
     public func checkpoint() async throws -> UInt64 {
         await collect()
+        try await openRestoredPartitions()
         let partitions = try await router.prepareCheckpoint()
         checkpointID += 1
         try store.commit(CheckpointWrite(id: checkpointID, partitions: partitions))
@@ -142,6 +158,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
         for partition in try store.partitions() {
             if let progress = try store.progress(of: partition) { nextOffsets[partition] = progress.nextOffset }
         }
+        unopened = try store.partitions()
     }
 
     /// The next offset the driver will give a record sent to `partition`.

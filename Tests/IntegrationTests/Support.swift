@@ -51,3 +51,51 @@ func temporaryDirectory(_ name: String) -> String {
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
+
+/// The directory holding the package's built executables: `SLUICE_BIN_DIR` (set by
+/// `make test`), else what `swift build --show-bin-path` says for this package.
+let binaryDirectory: String = {
+    if let directory = ProcessInfo.processInfo.environment["SLUICE_BIN_DIR"], !directory.isEmpty { return directory }
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["swift", "build", "--show-bin-path"]
+    process.currentDirectoryURL = packageRoot
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try? process.run()
+    process.waitUntilExit()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return output.trimmingCharacters(in: .whitespacesAndNewlines)
+}()
+
+/// The path of a built executable of this package.
+func executable(_ name: String) -> String { binaryDirectory + "/" + name }
+
+/// Produces readings (and raw malformed values) to `topic`, keyed by sensor id, and waits for every acknowledgement.
+func produceReadings(_ readings: [Reading], malformed: [[UInt8]] = [], to topic: String, bootstrapServers: [String]) async throws {
+    var configuration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
+    configuration.linger = .milliseconds(5)
+    let producer = try KafkaProducer(configuration: configuration, logger: integrationLogger) { _ in }
+    var records = readings.map { reading in
+        KafkaOutgoingRecord(
+            topic: topic, key: Array(String(reading.id).utf8),
+            value: Array("{\"id\": \(reading.id), \"time\": \(reading.time), \"value\": \(reading.value)}".utf8))
+    }
+    records += malformed.map { KafkaOutgoingRecord(topic: topic, key: Array("malformed".utf8), value: $0) }
+    _ = try await producer.send(contentsOf: records)
+    try await producer.flush(timeout: .seconds(60))
+    await producer.close(timeout: .seconds(5))
+}
+
+/// Parses `iot` results: `{"id": 17, "window_start": 1700000000, "window_end": 1700000010, "sum": 412, "count": 10}`.
+func parseIoTResults(_ records: [ConsumedRecord]) -> [(key: WindowKey, value: SumCount)] {
+    records.compactMap { record in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
+            let id = (object["id"] as? NSNumber)?.intValue, let start = (object["window_start"] as? NSNumber)?.doubleValue,
+            let sum = (object["sum"] as? NSNumber)?.intValue, let count = (object["count"] as? NSNumber)?.intValue
+        else { return nil }
+        return (WindowKey(sensor: id, windowStart: Int64((start * 1000).rounded())), SumCount(sum: sum, count: count))
+    }
+}

@@ -1,5 +1,6 @@
 import Logging
 import SluiceKafka
+import SluiceLMDB
 import Synchronization
 
 /// Runs one pipeline: the poll–process–checkpoint–publish loop and recovery.
@@ -56,6 +57,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             try await loop()
             try await finish()
         } catch {
+            control.status.withLock { $0.failure = "\(error)" }
             await closeClients()
             throw error
         }
@@ -74,7 +76,12 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private func start() async throws {
         let started = ContinuousClock.now
-        let store = try LMDBCheckpointStore(directory: configuration.stateDirectory)
+        let store: LMDBCheckpointStore
+        do {
+            store = try LMDBCheckpointStore(directory: configuration.stateDirectory)
+        } catch let error as LMDBError where error.code == .directoryInUse {
+            throw SluiceError(.stateDirectoryInUse, error.message, underlying: error)
+        }
         self.store = store
         checkpointID = try store.lastCheckpointID() ?? 0
         router = Router(

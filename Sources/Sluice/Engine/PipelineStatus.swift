@@ -24,6 +24,8 @@ public struct PipelineStatus: Sendable, Equatable {
     public var liveKeys: Int = 0
     /// Whether the pipeline has started processing (recovery finished).
     public var isRunning = false
+    /// Why the pipeline stopped with an error, once it has.
+    public var failure: String?
 
     /// Creates an empty status.
     public init() {}

@@ -135,9 +135,9 @@ package actor Router<Processor: KeyedProcessor> {
             }
             apply(effects, of: key, in: runtime)
         }
-        if let maxTime, runtime.watermark.observe(maxTime, now: now) {
-            try await fireEventTimers(in: runtime, now: now)
-        }
+        if let maxTime { _ = runtime.watermark.observe(maxTime, now: now) }
+        // Timers registered at or before the watermark are due too, even if it did not move.
+        try await fireEventTimers(in: runtime, now: now)
     }
 
     /// Advances idle partitions' watermarks with the wall clock and fires due timers.

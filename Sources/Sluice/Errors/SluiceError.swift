@@ -7,7 +7,7 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidConfiguration, missingState, stateMismatch, decoding, encoding, sinkFailure, sourceFailure
-            case checkpointFailure, shutdownTimeout, crashPoint
+            case checkpointFailure, shutdownTimeout, crashPoint, stateDirectoryInUse
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -30,6 +30,8 @@ public struct SluiceError: Error, Sendable, CustomStringConvertible {
         public static let checkpointFailure = Code(.checkpointFailure)
         /// Graceful shutdown did not finish in time.
         public static let shutdownTimeout = Code(.shutdownTimeout)
+        /// Another process (or another pipeline in this process) holds the state directory.
+        public static let stateDirectoryInUse = Code(.stateDirectoryInUse)
         /// A named crash point was reached (tests only).
         public static let crashPoint = Code(.crashPoint)
 

@@ -45,6 +45,8 @@ public struct ProcessorContext<Key: Sendable, Output: Sendable>: Sendable {
 
     /// Cancels a timer registered earlier.
     public mutating func deleteTimer(_ timer: ProcessorTimer) {
+        // A timer registered earlier in this same call is simply not registered.
+        timersAdded.removeAll { $0 == timer }
         timersDeleted.append(timer)
     }
 }

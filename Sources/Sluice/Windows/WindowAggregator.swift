@@ -29,6 +29,7 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
             precondition(merge != nil, "session windows need a merge function for their accumulators")
         }
         precondition(allowedLateness >= .zero, "allowedLateness must not be negative")
+        do { try kind.validate() } catch { preconditionFailure("\(error)") }
         self.kind = kind
         self.allowedLateness = allowedLateness
         self.initial = initial
@@ -96,7 +97,9 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
     ) {
         var start = time.millisecondsSinceEpoch
         var end = start + gap
-        if isClosed(end: end, watermark: context.watermark) {
+        // Late only if the record's own session has closed and it joins no session still open.
+        let joinsOpenSession = state.windows.contains { $0.start < end && start < $0.end }
+        if !joinsOpenSession && isClosed(end: end, watermark: context.watermark) {
             context.markLate()
             return
         }

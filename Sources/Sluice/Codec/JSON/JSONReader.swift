@@ -12,12 +12,9 @@ final class JSONReader {
         let capacity = JSONScanner.tokenCapacity(forByteCount: count)
         tokens = .allocate(capacity: capacity)
         var scanner = JSONScanner(bytes: bytes, count: count, tokens: tokens, capacity: capacity)
-        do {
-            try scanner.scan()
-        } catch {
-            tokens.deallocate()
-            throw error
-        }
+        // A throwing initializer of a fully initialized class still runs `deinit`,
+        // which frees `tokens`; freeing here too would free them twice.
+        try scanner.scan()
     }
 
     deinit {
