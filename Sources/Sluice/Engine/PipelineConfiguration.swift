@@ -1,4 +1,5 @@
 public import SluiceKafka
+public import CoreMetrics
 
 /// How a pipeline runs: where its state lives, how often it checkpoints, what it promises.
 public struct PipelineConfiguration: Sendable {
@@ -49,6 +50,9 @@ public struct PipelineConfiguration: Sendable {
     /// Crash points that abort the process when reached (for crash tests); default from the
     /// `SLUICE_CRASH_POINT` environment variable, see ``CrashPoint``.
     public var crashPoints: CrashPointSchedule = .fromEnvironment()
+    /// Where the pipeline's metrics go. Default `nil`: the process-wide `MetricsSystem.factory`,
+    /// which the application bootstraps (the library never does). Tests pass a `TestMetrics`.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Creates a configuration with a state directory and every other setting at its default.
     public init(stateDirectory: String, kafka: KafkaConfiguration? = nil) {

@@ -1,61 +1,96 @@
-import Metrics
+import CoreMetrics
 
-/// The metrics a pipeline reports through swift-metrics. Labels stay low-cardinality.
+/// The metrics a pipeline reports through swift-metrics. Labels stay low-cardinality
+/// (`pipeline`, and `partition` for per-input-partition gauges).
 ///
 /// The library never bootstraps a metrics backend; the application chooses one
-/// (the IoT sample uses Prometheus). See `Docs/Operations.md` for each metric.
+/// (the IoT sample uses Prometheus) or passes a factory in
+/// ``PipelineConfiguration/metricsFactory``. `Docs/Operations.md` lists every metric.
 struct PipelineMetrics {
     private let dimensions: [(String, String)]
+    private let factory: any MetricsFactory
     private let recordsConsumed: Counter
+    private let recordsProcessed: Counter
     private let resultsEmitted: Counter
+    private let recordsPublished: Counter
     private let lateRecords: Counter
     private let deadLetters: Counter
+    private let keysRestored: Counter
+    private let keysPassivated: Counter
     private let rebalances: Counter
     private let checkpoints: Counter
     private let checkpointPause: Timer
     private let checkpointKeys: Recorder
+    private let checkpointOutbox: Recorder
+    private let checkpointAge: Gauge
     private let outboxDepth: Gauge
     private let liveKeys: Gauge
-    private let lastCheckpointTime: Gauge
+    private var previous = PipelineStatus()
 
-    init(pipeline: String) {
+    /// Creates the metrics of `pipeline`, made by `factory` (the global `MetricsSystem.factory` by default).
+    init(pipeline: String, factory: (any MetricsFactory)? = nil) {
         let dimensions = [("pipeline", pipeline)]
+        let factory = factory ?? MetricsSystem.factory
+        self.factory = factory
         self.dimensions = dimensions
-        recordsConsumed = Counter(label: "sluice_records_consumed_total", dimensions: dimensions)
-        resultsEmitted = Counter(label: "sluice_results_emitted_total", dimensions: dimensions)
-        lateRecords = Counter(label: "sluice_late_records_total", dimensions: dimensions)
-        deadLetters = Counter(label: "sluice_dead_letters_total", dimensions: dimensions)
-        rebalances = Counter(label: "sluice_rebalances_total", dimensions: dimensions)
-        checkpoints = Counter(label: "sluice_checkpoints_total", dimensions: dimensions)
-        checkpointPause = Timer(label: "sluice_checkpoint_pause_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
-        checkpointKeys = Recorder(label: "sluice_checkpoint_keys", dimensions: dimensions)
-        outboxDepth = Gauge(label: "sluice_outbox_depth", dimensions: dimensions)
-        liveKeys = Gauge(label: "sluice_key_actors_live", dimensions: dimensions)
-        lastCheckpointTime = Gauge(label: "sluice_last_checkpoint_timestamp_seconds", dimensions: dimensions)
+        func counter(_ label: String) -> Counter { Counter(label: label, dimensions: dimensions, factory: factory) }
+        recordsConsumed = counter("sluice_records_consumed_total")
+        recordsProcessed = counter("sluice_records_processed_total")
+        resultsEmitted = counter("sluice_results_emitted_total")
+        recordsPublished = counter("sluice_records_published_total")
+        lateRecords = counter("sluice_late_records_total")
+        deadLetters = counter("sluice_dead_letters_total")
+        keysRestored = counter("sluice_keys_restored_total")
+        keysPassivated = counter("sluice_keys_passivated_total")
+        rebalances = counter("sluice_rebalances_total")
+        checkpoints = counter("sluice_checkpoints_total")
+        checkpointPause = Timer(label: "sluice_checkpoint_pause_seconds", dimensions: dimensions, factory: factory)
+        checkpointKeys = Recorder(label: "sluice_checkpoint_keys", dimensions: dimensions, factory: factory)
+        checkpointOutbox = Recorder(label: "sluice_checkpoint_outbox_records", dimensions: dimensions, factory: factory)
+        checkpointAge = Gauge(label: "sluice_last_checkpoint_age_seconds", dimensions: dimensions, factory: factory)
+        outboxDepth = Gauge(label: "sluice_outbox_depth", dimensions: dimensions, factory: factory)
+        liveKeys = Gauge(label: "sluice_key_actors_live", dimensions: dimensions, factory: factory)
     }
 
-    func consumed(_ count: Int) { recordsConsumed.increment(by: count) }
-    func resultEmitted() { resultsEmitted.increment() }
-    func late() { lateRecords.increment() }
-    func deadLettered() { deadLetters.increment() }
+    /// A consumer-group rebalance happened.
     func rebalanced() { rebalances.increment() }
 
+    /// A checkpoint committed after pausing processing for `pause`.
     func checkpointed(pause: Duration, keys: Int, outbox: Int) {
-        checkpoints.increment()
-        checkpointPause.recordNanoseconds(pause.wholeMilliseconds * 1_000_000)
+        let (seconds, attoseconds) = pause.components
+        checkpointPause.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         checkpointKeys.record(keys)
-        lastCheckpointTime.record(Double(SystemWallClock().now().millisecondsSinceEpoch) / 1000)
+        checkpointOutbox.record(outbox)
     }
 
-    func update(lag: [InputPartition: Int64], watermarks: [InputPartition: EventTime], liveKeys count: Int, outboxDepth depth: Int, now: EventTime) {
-        liveKeys.record(count)
-        outboxDepth.record(depth)
-        for (partition, value) in lag {
-            Gauge(label: "sluice_consumer_lag", dimensions: dimensions + [("partition", partition.description)]).record(value)
+    /// Brings counters and gauges up to date with a status snapshot taken at wall-clock `now`.
+    mutating func observe(_ status: PipelineStatus, now: EventTime) {
+        func grow(_ counter: Counter, _ old: UInt64, _ new: UInt64) {
+            if new > old { counter.increment(by: Int64(clamping: new - old)) }
         }
-        for (partition, watermark) in watermarks {
+        grow(recordsConsumed, previous.router.recordsConsumed, status.router.recordsConsumed)
+        grow(recordsProcessed, previous.router.recordsProcessed, status.router.recordsProcessed)
+        grow(resultsEmitted, previous.router.resultsEmitted, status.router.resultsEmitted)
+        grow(lateRecords, previous.router.lateRecords, status.router.lateRecords)
+        grow(deadLetters, previous.router.deadLettered, status.router.deadLettered)
+        grow(keysRestored, previous.router.keysRestored, status.router.keysRestored)
+        grow(keysPassivated, previous.router.passivatedKeys, status.router.passivatedKeys)
+        grow(recordsPublished, previous.recordsPublished, status.recordsPublished)
+        grow(checkpoints, previous.checkpointsCompleted, status.checkpointsCompleted)
+        liveKeys.record(status.liveKeys)
+        outboxDepth.record(status.outboxDepth)
+        if let last = status.lastCheckpointTime {
+            checkpointAge.record(Double(now.millisecondsSinceEpoch - last.millisecondsSinceEpoch) / 1000)
+        }
+        for (partition, lag) in status.lag {
+            Gauge(label: "sluice_consumer_lag", dimensions: dimensions + [("partition", partition.description)], factory: factory)
+                .record(lag)
+        }
+        for (partition, watermark) in status.watermarks {
             let delay = Double(now.millisecondsSinceEpoch - watermark.millisecondsSinceEpoch) / 1000
-            Gauge(label: "sluice_watermark_delay_seconds", dimensions: dimensions + [("partition", partition.description)]).record(delay)
+            Gauge(label: "sluice_watermark_delay_seconds", dimensions: dimensions + [("partition", partition.description)], factory: factory)
+                .record(delay)
         }
+        previous = status
     }
 }

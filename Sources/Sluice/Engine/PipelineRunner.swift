@@ -44,7 +44,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         self.logger = logger
         self.clock = clock
         self.control = control
-        self.metrics = PipelineMetrics(pipeline: definition.name)
+        self.metrics = PipelineMetrics(pipeline: definition.name, factory: configuration.metricsFactory)
     }
 
     // MARK: Run
@@ -212,7 +212,6 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             let records = try await pollRecords()
             if !records.isEmpty {
                 try await router.ingest(records)
-                metrics.consumed(records.count)
                 for (partition, offset) in await router.nextOffsets() where offset >= 0 { positions[partition] = offset }
             }
             let caughtUp = caughtUpPartitions()
@@ -319,12 +318,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     let handler = sink.handler
                     if configuration.guarantee == .exactlyOnce { pendingHandlers.append { handler(output) } } else { handler(output) }
                 }
-                metrics.resultEmitted()
             case .late(let record):
-                metrics.late()
                 try await sideOutput(definition.late, record: record, reason: "late", key: item.key, immediate: &immediate)
             case .deadLetter(let record, let reason):
-                metrics.deadLettered()
                 logger.debug("Dead-lettered a record", metadata: ["sluice.partition": "\(record.partition)", "sluice.offset": "\(record.offset)"])
                 try await sideOutput(definition.deadLetters, record: record, reason: reason, key: item.key, immediate: &immediate)
             }
@@ -458,8 +454,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let lag = positions.reduce(into: [InputPartition: Int64]()) { lag, entry in
             lag[entry.key] = Swift.max(0, (knownHigh[entry.key] ?? entry.value) - entry.value)
         }
-        metrics.update(lag: lag, watermarks: watermarks.compactMapValues { $0 }, liveKeys: liveKeys, outboxDepth: outboxDepth, now: clock.now())
-        control.status.withLock { status in
+        let snapshot = control.status.withLock { status in
             status.router = statistics
             status.recordsPublished = published
             status.outboxDepth = outboxDepth
@@ -467,7 +462,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             status.lag = lag
             status.watermarks = watermarks.compactMapValues { $0 }
             status.liveKeys = liveKeys
+            return status
         }
+        metrics.observe(snapshot, now: clock.now())
     }
 
     private static func topicPartition(_ partition: InputPartition) -> KafkaTopicPartition {
