@@ -223,6 +223,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 try await collectEmitted()
                 return
             }
+            if isInFlightCheckpointCommitted {
+                try await completeInFlightCheckpoint()
+            }
             if ContinuousClock.now >= nextCheckpointAt {
                 try await checkpoint()
             }
@@ -267,6 +270,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             let inputs = partitions.map { InputPartition(topic: $0.topic, partition: $0.partition) }
             logger.info("Partitions revoked; checkpointing before giving them up", metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
             try await checkpoint()
+            try await completeInFlightCheckpoint()
             for partition in inputs {
                 await router.release(partition)
                 positions[partition] = nil
@@ -366,8 +370,27 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     // MARK: Checkpoints
 
-    /// Takes one checkpoint: the barrier, one LMDB transaction, then publishing and offset commits.
+    /// A checkpoint whose LMDB transaction is being committed on the checkpoint thread
+    /// while processing goes on. Its outputs are published only once the commit is done.
+    private struct InFlightCheckpoint {
+        var id: UInt64
+        var commit: Task<Void, any Error>
+        var isCommitted: CommitFlag
+        var outbox: [OutboxEntry]
+        var handlers: [@Sendable () -> Void]
+        var offsets: [InputPartition: Int64]
+        var pause: Duration
+        var keys: Int
+    }
+
+    private var inFlight: InFlightCheckpoint?
+
+    /// Takes one checkpoint: the barrier and the snapshot of every change (the pause),
+    /// then one LMDB transaction on the checkpoint thread while processing continues.
+    /// Publishing and offset commits follow once the transaction is durable
+    /// (``completeInFlightCheckpoint()``); at most one checkpoint is in flight.
     func checkpoint() async throws {
+        try await completeInFlightCheckpoint()
         let started = ContinuousClock.now
         try await collectEmitted()
         if configuration.guarantee == .atLeastOnce, let publisher {
@@ -380,47 +403,70 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let write = CheckpointWrite(
             id: checkpointID, partitions: partitions, outboxAppends: pendingOutbox, outboxRemovals: confirmed.removals,
             scanOffsets: confirmed.scanOffsets)
-        if !confirmed.removals.isEmpty { configuration.crashPoints.reach(.beforeOutboxTrim) }
-        configuration.crashPoints.reach(.beforeCheckpointCommit)
+        let crashPoints = configuration.crashPoints
+        if !confirmed.removals.isEmpty { crashPoints.reach(.beforeOutboxTrim) }
         let store = self.store!
-        do {
-            try await worker.run { try store.commit(write) }
-        } catch {
-            throw SluiceError(.checkpointFailure, "checkpoint \(write.id) could not be written to \(configuration.stateDirectory): \(error)", underlying: error)
-        }
-        let pause = ContinuousClock.now - started
-        configuration.crashPoints.reach(.afterCommitBeforePublish)
-        let outbox = pendingOutbox
-        pendingOutbox.removeAll(keepingCapacity: true)
-        let handlers = pendingHandlers
-        pendingHandlers.removeAll()
-        if let publisher { try await publisher.publish(outbox, crashPoints: configuration.crashPoints) }
-        for handler in handlers { handler() }
-        if let consumer {
-            let offsets = positions.filter { $0.value >= 0 }
-            if !offsets.isEmpty {
-                configuration.crashPoints.reach(.beforeOffsetCommit)
-                try? consumer.commitAsync(Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+        let worker = self.worker
+        let flag = CommitFlag()
+        let commit = Task {
+            try await worker.run {
+                crashPoints.reach(.beforeCheckpointCommit)
+                try store.commit(write)
+                flag.set()
             }
         }
+        inFlight = InFlightCheckpoint(
+            id: write.id, commit: commit, isCommitted: flag, outbox: pendingOutbox, handlers: pendingHandlers,
+            offsets: positions.filter { $0.value >= 0 }, pause: ContinuousClock.now - started,
+            keys: partitions.values.reduce(0) { $0 + $1.keyUpdates.count })
+        pendingOutbox.removeAll(keepingCapacity: true)
+        pendingHandlers.removeAll()
+        nextCheckpointAt = .now + configuration.checkpointInterval
+    }
+
+    /// Whether the in-flight checkpoint's transaction has committed (without waiting).
+    private var isInFlightCheckpointCommitted: Bool { inFlight?.isCommitted.isSet ?? false }
+
+    /// Waits for the in-flight checkpoint's transaction, then publishes its outbox, hands
+    /// its results to memory sinks, commits input offsets to the group and passivates idle keys.
+    private func completeInFlightCheckpoint() async throws {
+        guard let checkpoint = inFlight else { return }
+        inFlight = nil
+        do {
+            try await checkpoint.commit.value
+        } catch {
+            throw SluiceError(
+                .checkpointFailure, "checkpoint \(checkpoint.id) could not be written to \(configuration.stateDirectory): \(error)",
+                underlying: error)
+        }
+        configuration.crashPoints.reach(.afterCommitBeforePublish)
+        if let publisher { try await publisher.publish(checkpoint.outbox, crashPoints: configuration.crashPoints) }
+        for handler in checkpoint.handlers { handler() }
+        if let consumer, !checkpoint.offsets.isEmpty {
+            configuration.crashPoints.reach(.beforeOffsetCommit)
+            try? consumer.commitAsync(
+                Dictionary(uniqueKeysWithValues: checkpoint.offsets.map { (Self.topicPartition($0.key), $0.value) }))
+        }
+        // Keys clean since this checkpoint's barrier now have their latest state on disk.
         if let idle = configuration.keyIdleTimeout { await router.passivate(idleFor: idle) }
-        metrics.checkpointed(pause: pause, keys: partitions.values.reduce(0) { $0 + $1.keyUpdates.count }, outbox: outbox.count)
+        metrics.checkpointed(pause: checkpoint.pause, keys: checkpoint.keys, outbox: checkpoint.outbox.count)
         control.status.withLock {
             $0.checkpointsCompleted += 1
-            $0.lastCheckpointID = write.id
-            $0.lastCheckpointPause = pause
+            $0.lastCheckpointID = checkpoint.id
+            $0.lastCheckpointPause = checkpoint.pause
             $0.lastCheckpointTime = clock.now()
         }
-        nextCheckpointAt = .now + configuration.checkpointInterval
     }
 
     /// Final checkpoint, publish everything, trim the outbox.
     private func finish() async throws {
         try await checkpoint()
+        try await completeInFlightCheckpoint()
         if let publisher {
             try await publisher.waitUntilConfirmed(timeout: configuration.shutdownTimeout)
             // Trim what was just confirmed, so a restart has nothing to scan.
             try await checkpoint()
+            try await completeInFlightCheckpoint()
         }
         if let consumer {
             let offsets = positions.filter { $0.value >= 0 }
@@ -470,4 +516,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private static func topicPartition(_ partition: InputPartition) -> KafkaTopicPartition {
         KafkaTopicPartition(topic: partition.topic, partition: partition.partition)
     }
+}
+
+/// Set by the checkpoint thread once a transaction committed; read by the loop without waiting.
+final class CommitFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
+
+    func set() { value.store(true, ordering: .releasing) }
 }
