@@ -1,5 +1,10 @@
 import Foundation
 import Logging
+import SluiceKafka
+
+/// Partitions of output topics. Results with their `sluice.*` headers take about 200 bytes on
+/// the broker and the mock keeps about 5 MiB per partition: 32 partitions hold about 750,000.
+let outputPartitions = 32
 
 /// The reference IoT job against the C ceiling on the same topic, in the same run.
 struct IoTReport: Sendable {
@@ -12,9 +17,9 @@ struct IoTReport: Sendable {
     var output: OutputSummary
     var expectedResults: Int
 
-    /// From the first record consumed to the last result published.
+    /// From the pipeline running (recovery done, first poll next) to the last result published.
     var seconds: Double {
-        let first = child.firstConsumedWallMs ?? child.runningWallMs ?? child.runCalledWallMs
+        let first = child.runningWallMs ?? child.runCalledWallMs
         return Double(output.lastTimestampMs - first) / 1_000
     }
     var recordsPerSecond: Double { Double(records) / seconds }
@@ -36,7 +41,7 @@ struct IoTReport: Sendable {
         let output = "iot-\(sensors)-out-\(stamp)"
         let workload = IoTWorkload(sensors: sensors)
         _ = try await preload(workload, count: records, topic: input, partitions: partitions, broker: broker)
-        try await broker.createTopic(output, partitions: 8)
+        try await broker.createTopic(output, partitions: outputPartitions)
         let expected = workload.expectedResults(count: records, windowMilliseconds: IoTJob.windowMilliseconds)
 
         var consume: ConsumeComparison?
@@ -57,7 +62,7 @@ struct IoTReport: Sendable {
         let (child, _) = try runPipelineChild(
             mode: .throughput, bootstrap: broker.bootstrap, input: input, output: output, name: "bench-iot-\(sensors)-\(stamp)",
             state: state, records: records)
-        let summary = try await OutputReader.read(topic: output, partitions: 8, bootstrap: broker.bootstrap, logger: logger)
+        let summary = try await OutputReader.read(topic: output, partitions: outputPartitions, bootstrap: broker.bootstrap, logger: logger)
         let report = IoTReport(
             sensors: sensors, records: records, partitions: partitions, ceiling: ceiling, consume: consume, child: child,
             output: summary, expectedResults: expected)
@@ -79,6 +84,8 @@ struct RecoveryReport: Sendable {
     var firstOutputMs: Int64
     var stateBytes: Int64
     var outputResults: Int
+    /// Keys whose records share the trigger's input partition: each should publish one result.
+    var expectedResults: Int
 
     /// Restart (child process spawned) to the first new result's record timestamp.
     var restartToFirstOutput: Double { Double(firstOutputMs - spawnedWallMs) / 1_000 }
@@ -93,11 +100,12 @@ struct RecoveryReport: Sendable {
         let stamp = Measure.wallMilliseconds()
         let input = "recovery-in-\(stamp)"
         let output = "recovery-out-\(stamp)"
-        // One reading per key, all in the window [start, start + 10 s) and never closing it:
-        // time advances 5 s over the whole input, so the watermark stays inside the window.
+        // One reading per key, at start minus up to 0.5 s: every key holds an open window ending
+        // at `start` (a few at exactly `start` one ending 10 s later), and the watermark
+        // (newest time minus 1 s) never reaches a window's end.
         let workload = IoTWorkload(sensors: keys, start: 1_700_000_000, step: 5, disorder: 0.5)
         _ = try await preload(workload, count: keys, topic: input, partitions: partitions, broker: broker)
-        try await broker.createTopic(output, partitions: 8)
+        try await broker.createTopic(output, partitions: outputPartitions)
         let state = NSTemporaryDirectory() + "sluice-bench-recovery-\(stamp)"
         defer { try? FileManager.default.removeItem(atPath: state) }
         let name = "bench-recovery-\(stamp)"
@@ -119,13 +127,24 @@ struct RecoveryReport: Sendable {
         progress("recovery: restarting on \(keys) keys of state")
         let (restart, spawned) = try runPipelineChild(
             mode: .restart, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: 1)
-        let summary = try await OutputReader.read(topic: output, partitions: 8, bootstrap: broker.bootstrap, logger: logger)
+        let summary = try await OutputReader.read(topic: output, partitions: outputPartitions, bootstrap: broker.bootstrap, logger: logger)
         guard summary.results > 0 else { throw BenchError("recovery: the restarted pipeline published nothing") }
         let report = RecoveryReport(
             keys: keys, partitions: partitions, build: build, restart: restart, spawnedWallMs: spawned,
-            firstOutputMs: summary.firstTimestampMs, stateBytes: stateBytes, outputResults: summary.results)
-        progress("recovery: restart to first output \(Format.seconds(report.restartToFirstOutput)) (running after \(report.restartToRunning.map(Format.seconds) ?? "?")), \(summary.results) results")
+            firstOutputMs: summary.firstTimestampMs, stateBytes: stateBytes, outputResults: summary.results,
+            expectedResults: keysInPartition(of: 0, keys: keys, partitions: partitions))
+        progress("recovery: restart to first output \(Format.seconds(report.restartToFirstOutput)) (running after \(report.restartToRunning.map(Format.seconds) ?? "?")), \(summary.results) results (expected \(report.expectedResults))")
         return report
+    }
+
+    /// How many of the keys `0..<keys` (as text, murmur2-partitioned) share `key`'s partition.
+    private static func keysInPartition(of key: Int, keys: Int, partitions: Int) -> Int {
+        let target = KafkaProducer.partition(forKey: Array(String(key).utf8), partitionCount: partitions)
+        var count = 0
+        for other in 0..<keys where KafkaProducer.partition(forKey: Array(String(other).utf8), partitionCount: partitions) == target {
+            count += 1
+        }
+        return count
     }
 
     private static func directorySize(_ path: String) -> Int64 {

@@ -1,9 +1,9 @@
 import CoreMetrics
 import Synchronization
 
-/// A swift-metrics backend for the benchmark binary: it keeps the values of the few metrics
-/// the report needs (checkpoint pauses and sizes, the first consumed batch) and drops the rest.
-/// Bootstrapping a backend is the application's choice; this binary is the application.
+/// A swift-metrics factory for the pipeline child, passed as
+/// `PipelineConfiguration.metricsFactory`: it keeps the values of the few metrics the report
+/// needs (checkpoint pauses and sizes, the first consumed batch) and drops the rest.
 final class CapturedMetrics: MetricsFactory, Sendable {
     struct Values: Sendable {
         /// `sluice_checkpoint_pause_seconds`, in nanoseconds, in order.

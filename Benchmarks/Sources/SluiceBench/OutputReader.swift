@@ -17,6 +17,12 @@ enum OutputReader {
     /// Reads every record of `topic` up to its current end and summarises the IoT results.
     static func read(topic: String, partitions: Int, bootstrap: String, logger: Logger) async throws -> OutputSummary {
         let marks = try RawKafka.watermarks(bootstrap: bootstrap, topic: topic, partitions: partitions)
+        let dropped = marks.low.enumerated().filter { $0.element != 0 }
+        guard dropped.isEmpty else {
+            throw BenchError(
+                "the mock broker dropped results of \(topic) (low watermarks \(dropped.map { "p\($0.offset)=\($0.element)" }.joined(separator: ", "))): "
+                    + "it keeps about 5 MiB per partition; raise outputPartitions")
+        }
         var ends: [Int32: Int64] = [:]
         var assignment: [KafkaTopicPartition: Int64] = [:]
         for partition in 0..<partitions where marks.high[partition] > marks.low[partition] {

@@ -55,7 +55,6 @@ struct PipelineChildCommand: AsyncParsableCommand {
     func run() async throws {
         let processStart = Measure.wallMilliseconds()
         let metrics = CapturedMetrics()
-        MetricsSystem.bootstrap(metrics)
         var logger = Logger(label: "sluice.bench.pipeline")
         logger.logLevel = .warning
 
@@ -64,6 +63,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
         configuration.checkpointInterval = .seconds(1)
         configuration.guarantee = .exactlyOnce
         configuration.stopsAtEndOfInput = mode == .throughput
+        configuration.metricsFactory = metrics
         let service = PipelineService(
             IoTJob.definition(name: name, input: input, output: output), configuration: configuration, logger: logger)
 

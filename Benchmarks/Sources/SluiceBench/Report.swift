@@ -56,10 +56,10 @@ struct Report {
             "\(report.child.checkpoints)", latency,
         ])
         let child = report.child
-        let startup = Double((child.firstConsumedWallMs ?? child.runCalledWallMs) - child.runCalledWallMs) / 1_000
+        let startup = Double((child.runningWallMs ?? child.runCalledWallMs) - child.runCalledWallMs) / 1_000
         let tail = Double(child.endWallMs - report.output.lastTimestampMs) / 1_000
         notes.append(
-            "iot \(report.sensors) sensors: run() to first record \(Format.seconds(startup)); first record to last result published \(Format.seconds(report.seconds)); "
+            "iot \(report.sensors) sensors: run() to running \(Format.seconds(startup)); running to last result published \(Format.seconds(report.seconds)); "
                 + "last result to run() returning \(Format.seconds(tail)); sampled checkpoint pauses (full resolution) \(pausesText(report.sampledPauses)); "
                 + "max keys per checkpoint \(child.checkpointKeys.max() ?? 0); max live keys \(child.maxLiveKeys); ceiling cpu \(Format.seconds(report.ceiling.cpuSeconds))")
     }
@@ -75,7 +75,7 @@ struct Report {
         ])
         notes.append(
             "recovery: restart peak RSS \(Format.mebibytes(report.restart.peakResidentBytes)), cpu \(String(format: "%.1f", report.restart.cpuSeconds)) s, keys restored \(report.restart.keysRestored), "
-                + "results after restart \(report.outputResults); build: cpu \(String(format: "%.1f", report.build.cpuSeconds)) s, \(report.build.checkpoints) checkpoints, "
+                + "results after restart \(report.outputResults) (expected \(report.expectedResults): keys in the trigger's partition); build: cpu \(String(format: "%.1f", report.build.cpuSeconds)) s, \(report.build.checkpoints) checkpoints, "
                 + "checkpoint pauses by keys \(zip(report.build.checkpointKeys, report.build.checkpointPausesNs).map { "\($0.0):\($0.1 / 1_000_000)ms" }.joined(separator: " "))")
     }
 
