@@ -59,7 +59,8 @@ struct ConfigurationErrorTests {
         let error = await #expect(throws: KafkaError.self) {
             _ = try await consumer.partitionCount(topic: "anything", timeout: .seconds(2))
         }
-        #expect(clock.now - start < .seconds(5))
+        // A guard against hanging, not a speed check: the whole suite shares 2 cores.
+        #expect(clock.now - start < .seconds(30))
         #expect(error?.code == .connection)
         #expect(error?.isRetriable == true)
         #expect(error?.message.contains("127.0.0.1:1") == true)

@@ -95,7 +95,8 @@ struct FaultToleranceTests {
         let clock = ContinuousClock()
         let start = clock.now
         await producer.close(timeout: .milliseconds(300))
-        #expect(clock.now - start < .seconds(5))
+        // A guard against hanging, not a speed check: the whole suite shares 2 cores.
+        #expect(clock.now - start < .seconds(30))
         let reports = deliveries.all
         #expect(Set(reports.keys) == Set(ids))
         #expect(reports.values.allSatisfy { $0.error != nil && $0.offset == nil })
