@@ -57,6 +57,11 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
 
     /// The value stored for `key`, or `nil`.
     func find(_ key: Key) throws -> BinaryValue? {
+        try find(any: key)
+    }
+
+    /// The value stored for `key` of any key type, or `nil`.
+    func find(any key: some CodingKey) throws -> BinaryValue? {
         let name = key.stringValue
         let saved = reader.hints[depth]
         let hint = saved.region == region.start ? saved.next : region.start
@@ -181,7 +186,9 @@ struct BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProto
     }
 
     func superDecoder() throws -> any Decoder {
-        try superDecoder(forKey: Key(stringValue: "super")!)
+        let key = CodecSuperKey()
+        let value = try find(any: key) ?? BinaryValue(wireType: .null, start: region.end, end: region.end)
+        return BinaryStateDecoding(reader: reader, value: value, depth: depth + 1, fixedPath: codingPath + [key])
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {

@@ -116,10 +116,14 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
     }
 
     mutating func superEncoder() -> any Encoder {
-        superEncoder(forKey: Key(stringValue: "super")!)
+        slotEncoder(forKey: CodecSuperKey())
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
+        slotEncoder(forKey: key)
+    }
+
+    private func slotEncoder(forKey key: some CodingKey) -> any Encoder {
         let writer = encoding.writer
         // If the slot cannot be written, the returned encoder's first write reports it.
         try? writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)

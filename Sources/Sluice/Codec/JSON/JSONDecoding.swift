@@ -79,7 +79,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try reader.string(try require(key), at: key) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try reader.double(try require(key), at: key) }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try reader.double(try require(key), at: key)) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { Int(try reader.int64(try require(key), at: key)) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { Int(try reader.int64(try require(key), at: key, reporting: Int.self)) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(key) }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(key) }
     func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try integer(key) }
@@ -112,7 +112,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     }
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
         guard let t = present(key) else { return nil }
-        return Int(try reader.int64(t, at: key))
+        return Int(try reader.int64(t, at: key, reporting: Int.self))
     }
     func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
         guard let t = present(key) else { return nil }
@@ -145,11 +145,16 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     }
 
     func superDecoder() throws -> any Decoder {
-        try superDecoder(forKey: Key(stringValue: "super")!)
+        try slotDecoder(forKey: CodecSuperKey())
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        guard let t = find(key) else {
+        try slotDecoder(forKey: key)
+    }
+
+    private func slotDecoder(forKey key: some CodingKey) throws -> any Decoder {
+        var name = key.stringValue
+        guard let t = reader.member(named: &name, in: object) else {
             // Like JSONDecoder: a missing key decodes as null. Point at the object's last token if
             // there is no member; a token after the document would be out of bounds.
             return JSONNullDecoder(codingPath: codingPath + [key])

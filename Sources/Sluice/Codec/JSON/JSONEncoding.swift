@@ -70,12 +70,16 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     }
 
     mutating func superEncoder() -> any Encoder {
-        superEncoder(forKey: Key(stringValue: "super")!)
+        slotEncoder(forKey: CodecSuperKey())
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
+        slotEncoder(forKey: key)
+    }
+
+    private func slotEncoder(forKey key: some CodingKey) -> any Encoder {
         // If the member cannot be started, the returned encoder's first write reports it.
-        _ = try? begin(key)
+        try? encoding.writer.beginMember(id: encoding.slotID, index: encoding.slotIndex, key: key)
         let (id, index) = writer.pushSlot(key: key)
         return JSONEncoding(writer: writer, slotID: id, slotIndex: index)
     }

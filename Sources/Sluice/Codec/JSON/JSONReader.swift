@@ -194,20 +194,21 @@ final class JSONReader {
     }
 
     /// The number at token `t` as an `Int64`; fractions and exponents are accepted when the value is whole.
-    func int64(_ t: Int, at key: (any CodingKey)?) throws -> Int64 {
+    /// `type` names the model's type in overflow errors (an `Int` field reads through here too).
+    func int64(_ t: Int, at key: (any CodingKey)?, reporting type: Any.Type = Int64.self) throws -> Int64 {
         let token = tokens[t]
         guard token.kind == .number else { throw mismatch("an integer", token, self.location(key)) }
         if token.isFlagged {
-            guard let (negative, magnitude) = magnitude(of: token) else { throw overflow(token, Int64.self, self.location(key)) }
+            guard let (negative, magnitude) = magnitude(of: token) else { throw overflow(token, type, self.location(key)) }
             if negative {
-                guard magnitude <= UInt64(1) << 63 else { throw overflow(token, Int64.self, self.location(key)) }
+                guard magnitude <= UInt64(1) << 63 else { throw overflow(token, type, self.location(key)) }
                 return Int64(bitPattern: 0 &- magnitude)
             }
-            guard magnitude <= UInt64(Int64.max) else { throw overflow(token, Int64.self, self.location(key)) }
+            guard magnitude <= UInt64(Int64.max) else { throw overflow(token, type, self.location(key)) }
             return Int64(magnitude)
         }
         let d = try wholeNumber(token, t, key)
-        guard let v = Int64(exactly: d) else { throw overflow(token, Int64.self, self.location(key)) }
+        guard let v = Int64(exactly: d) else { throw overflow(token, type, self.location(key)) }
         return v
     }
 
@@ -299,7 +300,7 @@ final class JSONReader {
 
     /// Decodes a `T` for which `JSONWriter.isPrimitive(T.self)` is true.
     func primitive<T>(_ type: T.Type, _ t: Int, at key: (any CodingKey)?) throws -> T {
-        if T.self == Int.self { return unsafeBitCast(Int(try int64(t, at: key)), to: T.self) }
+        if T.self == Int.self { return unsafeBitCast(Int(try int64(t, at: key, reporting: Int.self)), to: T.self) }
         if T.self == Double.self { return unsafeBitCast(try double(t, at: key), to: T.self) }
         if T.self == String.self { return unsafeBitCast(try string(t, at: key), to: T.self) }
         if T.self == Bool.self { return unsafeBitCast(try bool(t, at: key), to: T.self) }
