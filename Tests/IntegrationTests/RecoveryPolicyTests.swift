@@ -1,0 +1,94 @@
+import Foundation
+import Sluice
+import SluiceKafka
+import SluiceTesting
+import Testing
+
+/// What happens when local state and the consumer group disagree, and group assignment.
+@Suite("Missing state and consumer-group mode")
+struct RecoveryPolicyTests {
+    typealias Job = KafkaPipelineTests
+
+    private func configuration(_ cluster: KafkaMockCluster, state: String) -> PipelineConfiguration {
+        var configuration = PipelineConfiguration(stateDirectory: state, kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
+        configuration.checkpointInterval = .milliseconds(100)
+        configuration.stopsAtEndOfInput = true
+        return configuration
+    }
+
+    @Test("a lost state directory is refused while the group has offsets, unless told to rebuild")
+    func lostStateIsNeverSilent() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
+        try cluster.createTopic("sensors", partitions: 2)
+        try cluster.createTopic("sums", partitions: 1)
+        let readings = Job.readings(count: 400, sensors: 4)
+        try await Job.produce(readings, to: "sensors", cluster: cluster)
+        let pipeline = Job.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        try await PipelineService(pipeline, configuration: configuration(cluster, state: temporaryDirectory("lost-a")), logger: integrationLogger).run()
+
+        // The same pipeline (same group) on an empty state directory.
+        let refused = await #expect(throws: SluiceError.self) {
+            try await PipelineService(pipeline, configuration: configuration(cluster, state: temporaryDirectory("lost-b")), logger: integrationLogger)
+                .run()
+        }
+        #expect(refused?.code == .missingState)
+        #expect(refused?.message.contains("sensors/0") == true)
+        #expect(refused?.message.contains("rebuildFromEarliest") == true)
+
+        // Rebuilding reprocesses from the earliest offset: every window is computed again.
+        var rebuild = configuration(cluster, state: temporaryDirectory("lost-c"))
+        rebuild.missingState = .rebuildFromEarliest
+        let rebuilt = PipelineService(pipeline, configuration: rebuild, logger: integrationLogger)
+        try await rebuilt.run()
+        #expect(rebuilt.status.router.recordsProcessed == UInt64(readings.count))
+
+        // Accepting the loss continues from the committed offsets: nothing left to read.
+        var accept = configuration(cluster, state: temporaryDirectory("lost-d"))
+        accept.missingState = .acceptLoss
+        let accepted = PipelineService(pipeline, configuration: accept, logger: integrationLogger)
+        try await accepted.run()
+        #expect(accepted.status.router.recordsConsumed == 0)
+    }
+
+    @Test("consumer-group assignment processes every partition and commits offsets to the group")
+    func consumerGroupMode() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
+        try cluster.createTopic("sensors", partitions: 3)
+        try cluster.createTopic("sums", partitions: 2)
+        let readings = Job.readings(count: 900, sensors: 9)
+        try await Job.produce(readings, to: "sensors", cluster: cluster)
+        let name = "group-job-\(UUID().uuidString.prefix(6))"
+        let pipeline = Pipeline(name)
+            .source(KafkaSource(topic: "sensors", assignment: .consumerGroup(.cooperativeSticky)), decoding: Reading.self)
+            .eventTime { $0.time }
+            .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
+            .key(by: { $0.id })
+            .window(.tumbling(.seconds(10)))
+            .aggregate(into: SumCount()) { acc, reading in
+                acc.sum += reading.value
+                acc.count += 1
+            }
+            .sink(
+                KafkaSink(topic: "sums") { result in
+                    let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count)}"
+                    return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8))
+                })
+        var configuration = configuration(cluster, state: temporaryDirectory("group"))
+        configuration.sessionTimeout = .seconds(6)
+        let service = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        try await service.run()
+
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers)
+        let report = ExactlyOnceReport(expected: groundTruth(readings, windowMilliseconds: 10_000), found: Job.parse(output))
+        #expect(report.isExactlyOnce, "\(report)")
+
+        // Progress is visible to standard Kafka tools through the group's committed offsets.
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: name), logger: integrationLogger)
+        let partitions = (0..<3).map { KafkaTopicPartition(topic: "sensors", partition: Int32($0)) }
+        let committed = try await consumer.committedOffsets(for: partitions, timeout: .seconds(10))
+        await consumer.close()
+        let total = partitions.reduce(Int64(0)) { $0 + (committed[$1] ?? 0) }
+        #expect(total == Int64(readings.count))
+    }
+}
