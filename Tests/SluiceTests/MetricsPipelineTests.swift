@@ -69,7 +69,7 @@ struct MetricsPipelineTests {
         let results = ObservedFixture.windowCount(allReadings)
         #expect(results == 40)
         let dimensions = [("pipeline", name)]
-        func total(_ label: String) throws -> Int64 { try metrics.expectCounter(label, dimensions).totalValue }
+        func total(_ label: String) throws -> Int64 { try metrics.total(label, dimensions) }
 
         #expect(try total("sluice_records_consumed_total") == Int64(consumed))
         #expect(try total("sluice_dead_letters_total") == Int64(malformed.count))
@@ -130,7 +130,7 @@ struct MetricsPipelineTests {
         try await service.run()
 
         let dimensions = [("pipeline", "metrics-memory")]
-        func total(_ label: String) throws -> Int64 { try metrics.expectCounter(label, dimensions).totalValue }
+        func total(_ label: String) throws -> Int64 { try metrics.total(label, dimensions) }
         #expect(try total("sluice_records_consumed_total") == Int64(values.count))
         #expect(try total("sluice_dead_letters_total") == 2)
         #expect(try total("sluice_late_records_total") == Int64(late.count))
@@ -175,11 +175,40 @@ struct MetricsPipelineTests {
         ).run()
 
         let dimensions = [("pipeline", "metrics-restart")]
-        let restored = try metrics.expectCounter("sluice_keys_restored_total", dimensions).totalValue
+        let restored = try metrics.total("sluice_keys_restored_total", dimensions)
         #expect(restored >= 4, "every sensor's actor was restored at least once")
-        let passivated = try metrics.expectCounter("sluice_keys_passivated_total", dimensions).totalValue
+        let passivated = try metrics.total("sluice_keys_passivated_total", dimensions)
         #expect(passivated >= 4, "the final checkpoint releases every clean key")
         #expect(try metrics.expectGauge("sluice_key_actors_live", dimensions).lastValue == 0)
+    }
+
+    @Test("records consumed and processed are counted per input partition, as issue 8 asks")
+    func perPartitionCounters() async throws {
+        let metrics = TestMetrics()
+        let scratch = EngineScratchDirectory()
+        // Partition 0 gets 30 readings and one malformed record, partition 1 gets 10 readings.
+        let partitions = [InputPartition(topic: "input", partition: 0), InputPartition(topic: "input", partition: 1)]
+        var records: [SourceRecord] = []
+        var offsets = [Int64](repeating: 0, count: 2)
+        func add(_ value: [UInt8], to index: Int) {
+            records.append(SourceRecord(partition: partitions[index], offset: offsets[index], value: value))
+            offsets[index] += 1
+        }
+        for (i, reading) in ObservedFixture.memoryReadings(count: 40, sensors: 4).enumerated() { add(reading.json, to: i % 4 == 0 ? 1 : 0) }
+        add(Array("not json".utf8), to: 0)
+        var configuration = ObservedFixture.memoryConfiguration(scratch.path)
+        configuration.metricsFactory = metrics
+        try await PipelineService(
+            ObservedFixture.memoryPipeline(MemorySource(records), name: "metrics-partitions"), configuration: configuration,
+            logger: ObservedFixture.silentLogger
+        ).run()
+
+        let expected: [(partition: InputPartition, consumed: Int64, processed: Int64)] = [(partitions[0], 31, 30), (partitions[1], 10, 10)]
+        for (partition, consumed, processed) in expected {
+            let dimensions = [("pipeline", "metrics-partitions"), ("partition", partition.description)]
+            #expect(try metrics.total("sluice_records_consumed_total", dimensions) == consumed, "\(partition)")
+            #expect(try metrics.total("sluice_records_processed_total", dimensions) == processed, "\(partition)")
+        }
     }
 
     @Test("after a bounded run the watermark delay still describes the data, not the end-of-input sentinel")
@@ -314,4 +343,14 @@ final class ServiceStopper<Processor: KeyedProcessor>: Sendable {
     func attach(_ service: PipelineService<Processor>) { self.service.withLock { $0 = service } }
 
     func stop() { service.withLock { $0 }?.stop() }
+}
+
+extension TestMetrics {
+    /// The sum of every counter named `label` whose dimensions include `dimensions` (so a counter
+    /// split by further labels still adds up); throws when there is no such counter at all.
+    func total(_ label: String, _ dimensions: [(String, String)]) throws -> Int64 {
+        let matching = counters(label: label, dimensions: dimensions)
+        if matching.isEmpty { throw TestMetricsError.missingMetric(label: label, dimensions: dimensions) }
+        return matching.map(\.totalValue).reduce(0, +)
+    }
 }
