@@ -129,7 +129,12 @@ struct AllCommand: AsyncParsableCommand {
             correct = correct && iot.isCorrect
         }
         if keys > 0 {
-            report.addRecovery(try await RecoveryReport.run(keys: keys, broker: broker, logger: common.logger))
+            do {
+                report.addRecovery(try await RecoveryReport.run(keys: keys, broker: broker, logger: common.logger))
+            } catch {
+                report.notes.append("recovery FAILED: \(error)")
+                correct = false
+            }
         }
         report.print()
         if !correct { throw ExitCode(2) }
