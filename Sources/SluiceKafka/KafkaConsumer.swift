@@ -421,7 +421,7 @@ private final class ConsumerQueue: @unchecked Sendable {
                 fatal = fatalError()
             } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
-                context.logger.info(
+                context.logger.warning(
                     "consumer error: \(text)",
                     metadata: [
                         "sluice.kafka.error": "\(String(cString: rd_kafka_err2name(err)))",
@@ -475,12 +475,12 @@ private let kafkaConsumerRebalanceCallback:
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: event = .assigned(list)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS: event = .revoked(list)
         default:
-            context.logger.info("rebalance failed: \(String(cString: rd_kafka_err2str(err))); clearing assignment")
+            context.logger.warning("rebalance failed: \(String(cString: rd_kafka_err2str(err))); clearing assignment")
             _ = rd_kafka_assign(rk, nil)
             return
         }
         if case .revoked = event, rd_kafka_assignment_lost(rk) != 0 {
-            context.logger.info("partitions lost (session timed out): \(list)")
+            context.logger.warning("partitions lost (session timed out): \(list)")
         }
         if context.isClosing.load(ordering: .sequentiallyConsistent) {
             applyImmediately(rk: rk, event: event, isCooperative: isCooperative, partitions: partitions)
@@ -512,5 +512,5 @@ private let kafkaConsumerCommitCallback:
     ) -> Void = { _, err, _, opaque in
         guard err != RD_KAFKA_RESP_ERR_NO_ERROR, err != RD_KAFKA_RESP_ERR__NO_OFFSET, let opaque else { return }
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
-        context.logger.info("offset commit failed: \(String(cString: rd_kafka_err2str(err)))")
+        context.logger.warning("offset commit failed: \(String(cString: rd_kafka_err2str(err)))")
     }

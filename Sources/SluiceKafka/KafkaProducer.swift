@@ -350,7 +350,8 @@ private final class DeliveryLoop: @unchecked Sendable {
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            client.context.logger.info(
+            client.context.logger.log(
+                level: rd_kafka_event_error_is_fatal(event) != 0 ? .error : .warning,
                 "producer error: \(text)",
                 metadata: [
                     "sluice.kafka.error": "\(String(cString: rd_kafka_err2name(err)))",

@@ -38,12 +38,15 @@ public struct PipelineConfiguration: Sendable {
     public var keyIdleTimeout: Duration? = .seconds(60)
     /// The most records read in one poll. Default 10,000.
     public var maxPollRecords: Int = 10_000
+    /// Records whose value is larger than this go to the dead-letter output unread. Default 1 MiB.
+    public var maxRecordBytes: Int = 1 << 20
     /// How long one poll waits for records. Default 50 ms.
     public var pollTimeout: Duration = .milliseconds(50)
     /// Whether to finish once every input partition has reached the end offset it had at start:
     /// close every window, checkpoint, publish everything and return. Default `false`.
     public var stopsAtEndOfInput: Bool = false
-    /// How long graceful shutdown may take to checkpoint and publish. Default 30 seconds.
+    /// How long graceful shutdown (and the end of a bounded input) may take to checkpoint and
+    /// publish; past it the run fails with ``SluiceError/Code/shutdownTimeout``. Default 30 seconds.
     public var shutdownTimeout: Duration = .seconds(30)
     /// Consumer-group session timeout (group assignment only). Default 10 seconds.
     public var sessionTimeout: Duration = .seconds(10)

@@ -15,4 +15,6 @@ package struct PipelineLogic<Processor: KeyedProcessor>: Sendable {
     var key: @Sendable (Processor.Input) -> Processor.Key
     var processor: Processor
     var watermarks: WatermarkPolicy
+    /// Records with a larger value are dead-lettered without decoding.
+    var maxRecordBytes: Int = .max
 }

@@ -9,8 +9,6 @@ import CoreMetrics
 struct PipelineMetrics {
     private let dimensions: [(String, String)]
     private let factory: any MetricsFactory
-    private let recordsConsumed: Counter
-    private let recordsProcessed: Counter
     private let resultsEmitted: Counter
     private let recordsPublished: Counter
     private let lateRecords: Counter
@@ -23,6 +21,7 @@ struct PipelineMetrics {
     private let checkpointKeys: Recorder
     private let checkpointOutbox: Recorder
     private let checkpointAge: Gauge
+    private let checkpointTimestamp: Gauge
     private let outboxDepth: Gauge
     private let liveKeys: Gauge
     private var previous = PipelineStatus()
@@ -34,8 +33,6 @@ struct PipelineMetrics {
         self.factory = factory
         self.dimensions = dimensions
         func counter(_ label: String) -> Counter { Counter(label: label, dimensions: dimensions, factory: factory) }
-        recordsConsumed = counter("sluice_records_consumed_total")
-        recordsProcessed = counter("sluice_records_processed_total")
         resultsEmitted = counter("sluice_results_emitted_total")
         recordsPublished = counter("sluice_records_published_total")
         lateRecords = counter("sluice_late_records_total")
@@ -48,6 +45,7 @@ struct PipelineMetrics {
         checkpointKeys = Recorder(label: "sluice_checkpoint_keys", dimensions: dimensions, factory: factory)
         checkpointOutbox = Recorder(label: "sluice_checkpoint_outbox_records", dimensions: dimensions, factory: factory)
         checkpointAge = Gauge(label: "sluice_last_checkpoint_age_seconds", dimensions: dimensions, factory: factory)
+        checkpointTimestamp = Gauge(label: "sluice_last_checkpoint_timestamp_seconds", dimensions: dimensions, factory: factory)
         outboxDepth = Gauge(label: "sluice_outbox_depth", dimensions: dimensions, factory: factory)
         liveKeys = Gauge(label: "sluice_key_actors_live", dimensions: dimensions, factory: factory)
     }
@@ -68,8 +66,12 @@ struct PipelineMetrics {
         func grow(_ counter: Counter, _ old: UInt64, _ new: UInt64) {
             if new > old { counter.increment(by: Int64(clamping: new - old)) }
         }
-        grow(recordsConsumed, previous.router.recordsConsumed, status.router.recordsConsumed)
-        grow(recordsProcessed, previous.router.recordsProcessed, status.router.recordsProcessed)
+        for (partition, counts) in status.partitionCounts {
+            let before = previous.partitionCounts[partition] ?? PartitionCounts()
+            let labels = dimensions + [("partition", partition.description)]
+            grow(Counter(label: "sluice_records_consumed_total", dimensions: labels, factory: factory), before.recordsConsumed, counts.recordsConsumed)
+            grow(Counter(label: "sluice_records_processed_total", dimensions: labels, factory: factory), before.recordsProcessed, counts.recordsProcessed)
+        }
         grow(resultsEmitted, previous.router.resultsEmitted, status.router.resultsEmitted)
         grow(lateRecords, previous.router.lateRecords, status.router.lateRecords)
         grow(deadLetters, previous.router.deadLettered, status.router.deadLettered)
@@ -80,13 +82,23 @@ struct PipelineMetrics {
         liveKeys.record(status.liveKeys)
         outboxDepth.record(status.outboxDepth)
         if let last = status.lastCheckpointTime {
+            // Alert on `time() - sluice_last_checkpoint_timestamp_seconds`: it keeps growing even if the loop stalls.
+            checkpointTimestamp.record(Double(last.millisecondsSinceEpoch) / 1000)
             checkpointAge.record(Double(now.millisecondsSinceEpoch - last.millisecondsSinceEpoch) / 1000)
         }
         for (partition, lag) in status.lag {
             Gauge(label: "sluice_consumer_lag", dimensions: dimensions + [("partition", partition.description)], factory: factory)
                 .record(lag)
         }
-        for (partition, watermark) in status.watermarks {
+        for partition in previous.lag.keys where status.lag[partition] == nil {
+            // Revoked: this process no longer reads it, so it has no lag here.
+            Gauge(label: "sluice_consumer_lag", dimensions: dimensions + [("partition", partition.description)], factory: factory)
+                .record(0)
+        }
+        for (partition, watermark) in status.watermarks where watermark < EventTime.distantFuture {
+            Gauge(label: "sluice_watermark_seconds", dimensions: dimensions + [("partition", partition.description)], factory: factory)
+                .record(Double(watermark.millisecondsSinceEpoch) / 1000)
+            // After the end of a bounded input the watermark is the end of time; no delay to report.
             let delay = Double(now.millisecondsSinceEpoch - watermark.millisecondsSinceEpoch) / 1000
             Gauge(label: "sluice_watermark_delay_seconds", dimensions: dimensions + [("partition", partition.description)], factory: factory)
                 .record(delay)

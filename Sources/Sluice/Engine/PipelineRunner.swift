@@ -55,7 +55,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         defer { control.status.withLock { $0.isRunning = false } }
         do {
             try await loop()
-            try await finish()
+            try await withDeadline(configuration.shutdownTimeout) { try await self.finish() }
         } catch {
             control.status.withLock { $0.failure = "\(error)" }
             await closeClients()
@@ -78,14 +78,17 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let started = ContinuousClock.now
         let store: LMDBCheckpointStore
         do {
-            store = try LMDBCheckpointStore(directory: configuration.stateDirectory)
+            var storeLogger = logger
+            storeLogger[metadataKey: "sluice.state_directory"] = "\(configuration.stateDirectory)"
+            store = try LMDBCheckpointStore(directory: configuration.stateDirectory, logger: storeLogger)
         } catch let error as LMDBError where error.code == .directoryInUse {
             throw SluiceError(.stateDirectoryInUse, error.message, underlying: error)
         }
         self.store = store
         checkpointID = try store.lastCheckpointID() ?? 0
-        router = Router(
-            logic: definition.logic, store: store, clock: clock)
+        var logic = definition.logic
+        logic.maxRecordBytes = configuration.maxRecordBytes
+        router = Router(logic: logic, store: store, clock: clock)
 
         if usesKafka {
             guard let kafka = configuration.kafka else {
@@ -166,16 +169,29 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         guard let consumer else { return [:] }
         var offsets: [InputPartition: Int64] = [:]
         var withoutState: [InputPartition] = []
+        let committed = try await consumer.committedOffsets(for: partitions.map(Self.topicPartition), timeout: .seconds(30))
         for partition in partitions {
-            if let next = try await router.open(partition), next >= 0 {
+            if let next = try store.progress(of: partition)?.nextOffset, next >= 0 {
+                if let groupOffset = committed[Self.topicPartition(partition)], groupOffset > next {
+                    // Another member processed this partition after our last checkpoint of it:
+                    // the local state is stale and would produce duplicates.
+                    logger.warning(
+                        "Local state of a partition is older than the group's progress; discarding it",
+                        metadata: ["sluice.partition": "\(partition)", "sluice.local_offset": "\(next)", "sluice.group_offset": "\(groupOffset)"])
+                    checkpointID += 1
+                    let drop = CheckpointWrite(id: checkpointID, droppedPartitions: [partition])
+                    let store = self.store!
+                    try await worker.run { try store.commit(drop) }
+                    withoutState.append(partition)
+                    continue
+                }
+                try await router.open(partition)
                 offsets[partition] = next
             } else {
                 withoutState.append(partition)
             }
         }
         if !withoutState.isEmpty {
-            let committed = try await consumer.committedOffsets(
-                for: withoutState.map(Self.topicPartition), timeout: .seconds(30))
             let orphaned = withoutState.filter { committed[Self.topicPartition($0)] != nil }
             if !orphaned.isEmpty {
                 switch configuration.missingState {
@@ -192,6 +208,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 }
             }
         }
+        for partition in withoutState { try await router.open(partition) }
         for partition in partitions {
             let marks = try await consumer.watermarks(for: Self.topicPartition(partition), timeout: .seconds(30))
             if offsets[partition] == nil { offsets[partition] = marks.low }
@@ -218,6 +235,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             try await router.advance(isCaughtUp: { caughtUp.contains($0) })
             try await collectEmitted()
             if configuration.stopsAtEndOfInput && reachedEndOfInput() {
+                // Report the watermarks of the data before they jump to the end of time.
+                await updateStatus(force: true)
                 logger.info("Reached the end of the input; closing every window")
                 try await router.raiseWatermarks(to: .distantFuture)
                 try await collectEmitted()
@@ -495,6 +514,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let statistics = await router.statistics
         let watermarks = await router.watermarks()
         let liveKeys = await router.liveKeyCount
+        let partitionCounts = await router.partitionCounts
         let positions = positions
         let knownHigh = knownHigh
         let lag = positions.reduce(into: [InputPartition: Int64]()) { lag, entry in
@@ -508,6 +528,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             status.lag = lag
             status.watermarks = watermarks.compactMapValues { $0 }
             status.liveKeys = liveKeys
+            status.partitionCounts = partitionCounts
             return status
         }
         metrics.observe(snapshot, now: clock.now())
@@ -525,4 +546,22 @@ final class CommitFlag: Sendable {
     var isSet: Bool { value.load(ordering: .acquiring) }
 
     func set() { value.store(true, ordering: .releasing) }
+}
+
+/// Runs `body`, failing with ``SluiceError/Code/shutdownTimeout`` if it takes longer than `limit`.
+func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            throw SluiceError(
+                .shutdownTimeout,
+                "the final checkpoint and publishing did not finish within \(limit); outputs not yet confirmed will be published after a restart")
+        }
+        return value
+    }
 }

@@ -20,6 +20,8 @@ public struct PipelineStatus: Sendable, Equatable {
     public var positions: [InputPartition: Int64] = [:]
     /// Records not yet read per owned input partition, from the broker's high watermark.
     public var lag: [InputPartition: Int64] = [:]
+    /// Records consumed and processed per owned input partition.
+    public var partitionCounts: [InputPartition: PartitionCounts] = [:]
     /// Key actors in memory.
     public var liveKeys: Int = 0
     /// Whether the pipeline has started processing (recovery finished).

@@ -15,6 +15,8 @@ package actor Router<Processor: KeyedProcessor> {
     private let encoder = BinaryStateEncoder()
     private let decoder = BinaryStateDecoder()
     package private(set) var statistics = RouterStatistics()
+    /// Records consumed and processed per input partition.
+    package private(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
         self.logic = logic
@@ -96,6 +98,13 @@ package actor Router<Processor: KeyedProcessor> {
             if record.offset < runtime.nextOffset { continue }
             runtime.nextOffset = record.offset + 1
             statistics.recordsConsumed += 1
+            if record.value.count > logic.maxRecordBytes {
+                statistics.deadLettered += 1
+                emit(
+                    .deadLetter(record, reason: "record of \(record.value.count) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"),
+                    in: runtime)
+                continue
+            }
             let input: Processor.Input
             do {
                 input = try logic.decode(record)
@@ -121,11 +130,17 @@ package actor Router<Processor: KeyedProcessor> {
                 recordIndexes[key]!.append(index)
             }
         }
+        var processed: UInt64 = 0
+        defer {
+            partitionCounts[runtime.partition, default: PartitionCounts()].recordsConsumed += UInt64(records.count)
+            partitionCounts[runtime.partition, default: PartitionCounts()].recordsProcessed += processed
+        }
         let watermark = runtime.watermark.current
         for key in order {
             let actor = try actorFor(key, in: runtime, now: now)
             let effects = await actor.process(perKey[key]!, watermark: watermark, now: now)
             statistics.recordsProcessed += UInt64(perKey[key]!.count)
+            processed += UInt64(perKey[key]!.count)
             if !effects.lateIndexes.isEmpty {
                 let indexes = recordIndexes[key]!
                 for late in effects.lateIndexes {
@@ -311,6 +326,17 @@ extension StoredTimer {
     init(_ timer: ProcessorTimer, key: [UInt8]) {
         self.init(fireAtMilliseconds: timer.time.millisecondsSinceEpoch, key: key, isEventTime: timer.domain == .eventTime)
     }
+}
+
+/// Records consumed and processed by one input partition.
+public struct PartitionCounts: Sendable, Equatable {
+    /// Records read from the partition (including undecodable ones).
+    public var recordsConsumed: UInt64 = 0
+    /// Records decoded and applied to a key.
+    public var recordsProcessed: UInt64 = 0
+
+    /// Creates zero counts.
+    public init() {}
 }
 
 /// Counters the router keeps; read by the runner for metrics and the demo's display.

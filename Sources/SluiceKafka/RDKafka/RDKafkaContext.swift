@@ -28,13 +28,14 @@ final class RDKafkaContext: Sendable {
 
 /// Forwards a librdkafka log line to swift-log. Called on librdkafka's own threads.
 ///
-/// Libraries log at `info` or below, so librdkafka's errors, warnings and notices map to
+/// librdkafka's errors and warnings (syslog levels 0–4) are things an operator may have to
+/// act on (a broker unreachable, a failed commit), so they map to `warning`; its notices to
 /// `info`, its informational lines to `debug` and its debug lines to `trace`.
 let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void =
     { rk, level, facility, line in
         guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
-        let swiftLevel: Logger.Level = level <= 5 ? .info : (level == 6 ? .debug : .trace)
+        let swiftLevel: Logger.Level = level <= 4 ? .warning : level == 5 ? .info : (level == 6 ? .debug : .trace)
         guard context.logger.logLevel <= swiftLevel else { return }
         context.logger.log(
             level: swiftLevel, "\(line.map { String(cString: $0) } ?? "")",
@@ -52,7 +53,7 @@ let rdKafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<C
         guard let opaque else { return }
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
         let code = rd_kafka_resp_err_t(rawValue: err)
-        context.logger.info(
+        context.logger.warning(
             "librdkafka error: \(reason.map { String(cString: $0) } ?? "")",
             metadata: ["sluice.kafka.error": "\(String(cString: rd_kafka_err2name(code)))"])
     }
