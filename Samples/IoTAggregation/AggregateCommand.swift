@@ -15,6 +15,21 @@ struct AggregateCommand: AsyncParsableCommand {
             published. Exit codes: 0 done, 64 bad flags, 69 Kafka unreachable, 75 state directory in use, 1 other failures.
             """)
 
+    /// The missing-state policy, as a flag value.
+    enum MissingState: String, ExpressibleByArgument, CaseIterable {
+        case fail
+        case rebuild
+        case acceptLoss = "accept-loss"
+
+        var policy: PipelineConfiguration.MissingStatePolicy {
+            switch self {
+            case .fail: .fail
+            case .rebuild: .rebuildFromEarliest
+            case .acceptLoss: .acceptLoss
+            }
+        }
+    }
+
     /// The delivery guarantee, as a flag value.
     enum Guarantee: String, ExpressibleByArgument, CaseIterable {
         case exactlyOnce = "exactly-once"
@@ -59,6 +74,15 @@ struct AggregateCommand: AsyncParsableCommand {
 
     @Option(help: "exactly-once, or at-least-once (results sooner, duplicates possible after a crash).")
     var guarantee: Guarantee = .exactlyOnce
+
+    @Option(
+        help: ArgumentHelp(
+            "When the consumer group has progress but the state directory has none: fail, rebuild (reprocess from the earliest offset), or accept-loss (continue from the group's offset).",
+            valueName: "policy"))
+    var missingState: MissingState = .fail
+
+    @Flag(help: "Share the input's partitions with other members of the consumer group (cooperative-sticky) instead of reading them all.")
+    var consumerGroup = false
 
     @Option(help: ArgumentHelp("Topic for malformed readings (default <application-id>-dead-letters).", valueName: "topic"))
     var deadLetter: String?
@@ -107,11 +131,13 @@ struct AggregateCommand: AsyncParsableCommand {
         let definition = IoTPipeline.definition(
             .init(
                 applicationID: applicationID, input: input, output: output, late: late, deadLetters: deadLetter,
-                window: window, outOfOrderness: outOfOrderness, idleTimeout: idleTimeout, allowedLateness: allowedLateness))
+                window: window, outOfOrderness: outOfOrderness, idleTimeout: idleTimeout, allowedLateness: allowedLateness,
+                assignment: consumerGroup ? .consumerGroup(.cooperativeSticky) : .allPartitions))
         var configuration = PipelineConfiguration(stateDirectory: stateDir, kafka: kafka.configuration(clientID: applicationID))
         configuration.checkpointInterval = checkpointInterval
         configuration.guarantee = guarantee.pipelineValue
         configuration.stopsAtEndOfInput = exitAtEnd
+        configuration.missingState = missingState.policy
         try configuration.validate()
 
         let service = PipelineService(definition, configuration: configuration, logger: logger)

@@ -25,12 +25,14 @@ enum IoTPipeline {
         var idleTimeout: Duration
         /// How long after its end a window still accepts readings.
         var allowedLateness: Duration
+        /// How this process gets its input partitions.
+        var assignment: KafkaSource.Assignment = .allPartitions
     }
 
     /// The pipeline definition for `settings`.
     static func definition(_ settings: Settings) -> PipelineDefinition<Processor> {
         var stage = Pipeline(settings.applicationID)
-            .source(KafkaSource(topic: settings.input), decoding: Reading.self)
+            .source(KafkaSource(topic: settings.input, assignment: settings.assignment), decoding: Reading.self)
             .eventTime { $0.time }
             .watermarks(outOfOrderness: settings.outOfOrderness, idleTimeout: settings.idleTimeout)
             .key { $0.id }
