@@ -168,7 +168,7 @@ struct IoTCommandTests {
         let healthURL = metricsURL.replacingOccurrences(of: "/metrics", with: "/health")
 
         let metrics = try await IoTHTTP.poll(metricsURL, timeout: .seconds(20)) { _, body in
-            body.contains(#"sluice_records_consumed_total{pipeline="iot-aggregate"} 2000"#)
+            consumedTotal(in: body) == 2000
                 && !body.contains(#"sluice_checkpoints_total{pipeline="iot-aggregate"} 0"#)
         }
         #expect(metrics.status == 200)
@@ -396,4 +396,12 @@ private enum IoTWait {
 private struct IoTTestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The sum of `sluice_records_consumed_total` over its per-partition series in a Prometheus text body.
+private func consumedTotal(in body: String) -> Int {
+    body.split(separator: "\n")
+        .filter { $0.hasPrefix("sluice_records_consumed_total{") }
+        .compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }
+        .reduce(0, +)
 }
