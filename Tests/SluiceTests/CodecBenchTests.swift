@@ -4,7 +4,7 @@ import Testing
 
 /// Measurements, not assertions on time: run with `SLUICE_BENCH=1`, ideally in release
 /// (`swift build -c release --build-tests`, then `SLUICE_BENCH=1 swift test -c release --skip-build --filter CodecBench`).
-@Suite("CodecBench")
+@Suite("CodecBench", .serialized)
 struct CodecBenchTests {
     static let isEnabled = ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1"
 

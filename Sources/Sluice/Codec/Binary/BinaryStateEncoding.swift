@@ -55,9 +55,8 @@ extension BinaryEntryWriting {
 }
 
 /// A keyed container of ``BinaryStateEncoding``: entries with key-table or integer keys.
-struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol, BinaryEntryWriting {
+struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoding: BinaryStateEncoding
-    private var currentKey: Key?
 
     init(encoding: BinaryStateEncoding) {
         self.encoding = encoding
@@ -67,29 +66,30 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
 
     var codingPath: [any CodingKey] { encoding.codingPath }
 
-    @inline(__always) mutating func beginEntry(_ wireType: BinaryWireType) throws {
-        try encoding.writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
-        encoding.writer.writeHeader(key: currentKey!, wireType: wireType)
+    /// Makes this container's slot current and writes the header of an entry for `key`.
+    @inline(__always)
+    private func entry(_ key: Key, _ wireType: BinaryWireType) throws -> BinaryStateWriter {
+        let writer = encoding.writer
+        try writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
+        writer.writeHeader(key: key, wireType: wireType)
+        return writer
     }
 
-    mutating func encodeNil(forKey key: Key) throws {
-        currentKey = key
-        try beginEntry(.null)
-    }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { currentKey = key; try put(value) }
-    mutating func encode(_ value: String, forKey key: Key) throws { currentKey = key; try put(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { currentKey = key; try put(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { currentKey = key; try put(value) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { currentKey = key; try put(signed: value) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { currentKey = key; try put(signed: value) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { currentKey = key; try put(signed: value) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { currentKey = key; try put(signed: value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { currentKey = key; try put(signed: value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { currentKey = key; try put(unsigned: value) }
+    mutating func encodeNil(forKey key: Key) throws { _ = try entry(key, .null) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try entry(key, .varint).body.append(value ? 1 : 0) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try entry(key, .bytes).appendString(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try entry(key, .fixed64).body.appendLittleEndian(value.bitPattern) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try entry(key, .fixed32).body.appendLittleEndian(value.bitPattern) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(value) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try entry(key, .varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try entry(key, .varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try entry(key, .varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try entry(key, .varint).body.appendVarint(UInt64(value)) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try entry(key, .varint).body.appendVarint(value) }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         let writer = encoding.writer

@@ -18,13 +18,17 @@ struct BinaryEntry {
 
 /// The state of one decoding run of ``BinaryStateDecoder``: the bytes, the key table, the current
 /// coding path and lookup hints for keyed containers.
+///
+/// Stored properties skip run-time exclusivity checks (`@exclusivity(unchecked)`), which cost more
+/// than the work on small values: one run uses the object on one thread, and no property is read
+/// while a mutation of it is in progress.
 final class BinaryStateReader {
     let bytes: UnsafeRawBufferPointer
-    private(set) var keys: [String] = []
-    var path: [any CodingKey] = []
+    @exclusivity(unchecked) private(set) var keys: [String] = []
+    @exclusivity(unchecked) var path: [any CodingKey] = []
     /// Per depth, where the entry after the last one found by key starts: keyed lookups try there first.
     /// Entries are identified by their container's start, so a stale hint is never used for another container.
-    var hints: [(region: Int, next: Int)] = []
+    @exclusivity(unchecked) var hints: [(region: Int, next: Int)] = []
 
     init(bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes

@@ -8,6 +8,10 @@
 /// stack is written to again (so nested containers and super encoders work when filled before
 /// their parent continues, which is how synthesized and almost all hand-written `Codable` code
 /// behaves). Writing to a container whose slot has already closed throws.
+///
+/// Stored properties skip run-time exclusivity checks (`@exclusivity(unchecked)`), which cost more
+/// than the work on small values: one run uses the object on one thread, and no property is read
+/// while a mutation of it is in progress.
 final class BinaryStateWriter {
     enum SlotState {
         case empty
@@ -22,11 +26,11 @@ final class BinaryStateWriter {
         var state: SlotState
     }
 
-    var body: [UInt8] = []
-    private(set) var keys: [String] = []
-    private var keyIndex: [String: Int] = [:]
-    private(set) var slots: [Slot] = []
-    private var nextSlotID = 0
+    @exclusivity(unchecked) var body: [UInt8] = []
+    @exclusivity(unchecked) private(set) var keys: [String] = []
+    @exclusivity(unchecked) private var keyIndex: [String: Int] = [:]
+    @exclusivity(unchecked) private(set) var slots: [Slot] = []
+    @exclusivity(unchecked) private var nextSlotID = 0
 
     init() {
         body.reserveCapacity(64)

@@ -1,10 +1,14 @@
 /// The state of one decoding run of ``FastJSONDecoder``: the input bytes, its scanned tokens, the
 /// current coding path and lookup hints for keyed containers.
+///
+/// Stored properties skip run-time exclusivity checks (`@exclusivity(unchecked)`), which cost more
+/// than the work on small values: one run uses the object on one thread, and no property is read
+/// while a mutation of it is in progress.
 final class JSONReader {
     let bytes: UnsafePointer<UInt8>
     let tokens: UnsafeMutablePointer<JSONToken>
-    var path: [any CodingKey] = []
-    private var scratch: [UInt8] = []
+    @exclusivity(unchecked) var path: [any CodingKey] = []
+    @exclusivity(unchecked) private var scratch: [UInt8] = []
 
     /// Scans `bytes` (which must outlive the reader) into tokens the reader owns.
     init(bytes: UnsafePointer<UInt8>, count: Int) throws {

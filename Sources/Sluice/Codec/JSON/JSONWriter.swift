@@ -3,6 +3,10 @@
 /// Like `BinaryStateWriter`, it streams: each non-primitive value gets a slot that becomes an
 /// object or array when the value asks for a container, and is closed when the value's
 /// `encode(to:)` returns or when a container further down the stack is written again.
+///
+/// Stored properties skip run-time exclusivity checks (`@exclusivity(unchecked)`), which cost more
+/// than the work on small values: one run uses the object on one thread, and no property is read
+/// while a mutation of it is in progress.
 final class JSONWriter {
     enum SlotState {
         case empty
@@ -17,9 +21,9 @@ final class JSONWriter {
         var state: SlotState
     }
 
-    var out: [UInt8] = []
-    private(set) var slots: [Slot] = []
-    private var nextSlotID = 0
+    @exclusivity(unchecked) var out: [UInt8] = []
+    @exclusivity(unchecked) private(set) var slots: [Slot] = []
+    @exclusivity(unchecked) private var nextSlotID = 0
 
     init() {
         out.reserveCapacity(128)
