@@ -32,6 +32,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var knownHigh: [InputPartition: Int64] = [:]
     private var endOffsets: [InputPartition: Int64] = [:]
     private var nextCheckpointAt: ContinuousClock.Instant = .now
+    private var isFirstCheckpointPending = true
 
     init(
         definition: PipelineDefinition<Processor>, configuration: PipelineConfiguration, logger: Logger,
@@ -245,7 +246,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             if isInFlightCheckpointCommitted {
                 try await completeInFlightCheckpoint()
             }
-            if ContinuousClock.now >= nextCheckpointAt {
+            if ContinuousClock.now >= nextCheckpointAt || (isFirstCheckpointPending && !pendingOutbox.isEmpty) {
+                // After a restart the first results are published as soon as they exist.
+                isFirstCheckpointPending = false
                 try await checkpoint()
             }
             await updateStatus()
@@ -416,28 +419,31 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             // Nothing may be checkpointed as done before its outputs are confirmed.
             try await publisher.waitUntilConfirmed(timeout: configuration.shutdownTimeout)
         }
-        let partitions = try await router.prepareCheckpoint()
+        let prepared = await router.prepareCheckpoint()
         let confirmed = publisher?.drainConfirmed() ?? (removals: [], scanOffsets: [:])
         checkpointID += 1
-        let write = CheckpointWrite(
-            id: checkpointID, partitions: partitions, outboxAppends: pendingOutbox, outboxRemovals: confirmed.removals,
-            scanOffsets: confirmed.scanOffsets)
+        let id = checkpointID
+        let outbox = pendingOutbox
         let crashPoints = configuration.crashPoints
         if !confirmed.removals.isEmpty { crashPoints.reach(.beforeOutboxTrim) }
         let store = self.store!
         let worker = self.worker
         let flag = CommitFlag()
+        // The pause ends here: key state is encoded and committed on the checkpoint thread.
         let commit = Task {
             try await worker.run {
+                let write = CheckpointWrite(
+                    id: id, partitions: try Router<Processor>.encode(prepared), outboxAppends: outbox,
+                    outboxRemovals: confirmed.removals, scanOffsets: confirmed.scanOffsets)
                 crashPoints.reach(.beforeCheckpointCommit)
                 try store.commit(write)
                 flag.set()
             }
         }
         inFlight = InFlightCheckpoint(
-            id: write.id, commit: commit, isCommitted: flag, outbox: pendingOutbox, handlers: pendingHandlers,
+            id: id, commit: commit, isCommitted: flag, outbox: pendingOutbox, handlers: pendingHandlers,
             offsets: positions.filter { $0.value >= 0 }, pause: ContinuousClock.now - started,
-            keys: partitions.values.reduce(0) { $0 + $1.keyUpdates.count })
+            keys: prepared.values.reduce(0) { $0 + $1.states.count })
         pendingOutbox.removeAll(keepingCapacity: true)
         pendingHandlers.removeAll()
         nextCheckpointAt = .now + configuration.checkpointInterval

@@ -186,18 +186,26 @@ package actor Router<Processor: KeyedProcessor> {
 
     // MARK: Checkpoints
 
+    /// Everything one partition changed since the last checkpoint, with key state not yet encoded.
+    package struct PreparedPartition: Sendable {
+        var progress: PartitionProgress
+        var states: [(key: [UInt8], stored: KeyActor<Processor>.Stored?)]
+        var timersAdded: [StoredTimer]
+        var timersRemoved: [StoredTimer]
+    }
+
     /// Collects every change since the last checkpoint, per partition, and starts a new interval.
+    /// This is the checkpoint's pause; encode the result with ``encode(_:)`` outside it.
     ///
     /// Call ``takeEmitted()`` first: the sequence numbers in the returned progress count everything emitted.
-    package func prepareCheckpoint() async throws -> [InputPartition: PartitionCheckpoint] {
-        var result: [InputPartition: PartitionCheckpoint] = [:]
+    package func prepareCheckpoint() async -> [InputPartition: PreparedPartition] {
+        var result: [InputPartition: PreparedPartition] = [:]
         for runtime in partitions.values {
-            var updates: [[UInt8]: [UInt8]?] = [:]
-            updates.reserveCapacity(runtime.dirty.count)
+            var states: [(key: [UInt8], stored: KeyActor<Processor>.Stored?)] = []
+            states.reserveCapacity(runtime.dirty.count)
             for key in runtime.dirty {
                 guard let entry = runtime.keys[key] else { continue }
-                let encodedKey = try encodedKey(key, in: runtime)
-                updates[encodedKey] = .some(try await entry.actor.snapshot())
+                states.append((entry.actor.encodedKey, await entry.actor.snapshot()))
             }
             runtime.dirty.removeAll(keepingCapacity: true)
             var added: [StoredTimer] = []
@@ -206,8 +214,24 @@ package actor Router<Processor: KeyedProcessor> {
                 if isPresent { added.append(timer) } else { removed.append(timer) }
             }
             runtime.timerChanges.removeAll(keepingCapacity: true)
-            result[runtime.partition] = PartitionCheckpoint(
-                progress: runtime.progress, keyUpdates: updates, timersAdded: added, timersRemoved: removed)
+            result[runtime.partition] = PreparedPartition(
+                progress: runtime.progress, states: states, timersAdded: added, timersRemoved: removed)
+        }
+        return result
+    }
+
+    /// Encodes prepared key state into the partitions of a checkpoint. Runs on any thread.
+    package nonisolated static func encode(_ prepared: [InputPartition: PreparedPartition]) throws -> [InputPartition: PartitionCheckpoint] {
+        let encoder = BinaryStateEncoder()
+        var result: [InputPartition: PartitionCheckpoint] = [:]
+        for (partition, change) in prepared {
+            var updates: [[UInt8]: [UInt8]?] = [:]
+            updates.reserveCapacity(change.states.count)
+            for (key, stored) in change.states {
+                updates[key] = .some(try stored.map { try encoder.encode($0) })
+            }
+            result[partition] = PartitionCheckpoint(
+                progress: change.progress, keyUpdates: updates, timersAdded: change.timersAdded, timersRemoved: change.timersRemoved)
         }
         return result
     }
@@ -243,7 +267,8 @@ package actor Router<Processor: KeyedProcessor> {
             restored = try decoder.decode(KeyActor<Processor>.Stored.self, from: bytes)
             statistics.keysRestored += 1
         }
-        let actor = KeyActor(key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored)
+        let actor = KeyActor(
+            key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored, executor: unownedExecutor)
         runtime.keys[key] = .init(actor: actor, lastUsed: now)
         return actor
     }
