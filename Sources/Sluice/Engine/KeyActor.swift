@@ -23,19 +23,12 @@ actor KeyActor<Processor: KeyedProcessor> {
     let encodedKey: [UInt8]
     private let processor: Processor
     private var stored: Stored
-    private nonisolated let executor: UnownedSerialExecutor
 
-    /// Key actors run on their router's executor: the router awaits them one at a time
-    /// anyway, and sharing the executor makes each call a cheap same-executor switch
-    /// instead of a thread hop (measured: see Benchmarks/README.md).
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
-
-    init(key: Processor.Key, encodedKey: [UInt8], processor: Processor, restored: Stored?, executor: UnownedSerialExecutor) {
+    init(key: Processor.Key, encodedKey: [UInt8], processor: Processor, restored: Stored?) {
         self.key = key
         self.encodedKey = encodedKey
         self.processor = processor
         self.stored = restored ?? Stored(state: processor.initialState(for: key), timers: [])
-        self.executor = executor
     }
 
     /// Applies a batch of this key's events, in order.

@@ -80,20 +80,48 @@ package actor Router<Processor: KeyedProcessor> {
     package func ingest(_ records: [SourceRecord]) async throws {
         guard !records.isEmpty else { return }
         let now = clock.now()
-        var byPartition: [InputPartition: [SourceRecord]] = [:]
-        for record in records { byPartition[record.partition, default: []].append(record) }
-        for (partition, partitionRecords) in byPartition {
+        // A poll returns runs of records from one partition; take each run as it comes,
+        // which keeps every partition's order without regrouping (and copying) the batch.
+        var touched: [(runtime: PartitionRuntime<Processor>, maxTime: EventTime?)] = []
+        var start = records.startIndex
+        while start < records.endIndex {
+            let partition = records[start].partition
+            var end = start + 1
+            while end < records.endIndex && records[end].partition == partition { end += 1 }
             if partitions[partition] == nil { try open(partition) }
-            try await ingest(partitionRecords, into: partitions[partition]!, now: now)
+            let runtime = partitions[partition]!
+            let maxTime = try await ingest(records[start..<end], into: runtime, now: now)
+            if let position = touched.firstIndex(where: { $0.runtime === runtime }) {
+                touched[position].maxTime = [touched[position].maxTime, maxTime].compactMap { $0 }.max()
+            } else {
+                touched.append((runtime, maxTime))
+            }
+            start = end
+        }
+        // Watermarks move once per batch: every record of the batch was judged against the
+        // watermark from before it.
+        for (runtime, maxTime) in touched {
+            if let maxTime { _ = runtime.watermark.observe(maxTime, now: now) }
+            // Timers registered at or before the watermark are due too, even if it did not move.
+            try await fireEventTimers(in: runtime, now: now)
         }
     }
 
-    private func ingest(_ records: [SourceRecord], into runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
+    /// One key's events within an ingested run, with their positions in the run.
+    private struct KeyGroup {
+        var events: [(input: Processor.Input, time: EventTime)]
+        var indexes: [Int]
+    }
+
+    /// Applies one run of a partition's records; returns the highest event time among them.
+    private func ingest(_ records: ArraySlice<SourceRecord>, into runtime: PartitionRuntime<Processor>, now: EventTime) async throws
+        -> EventTime?
+    {
         var order: [Processor.Key] = []
-        var perKey: [Processor.Key: [(input: Processor.Input, time: EventTime)]] = [:]
-        var recordIndexes: [Processor.Key: [Int]] = [:]
+        var groups: [Processor.Key: KeyGroup] = [:]
         var maxTime: EventTime?
-        for (index, record) in records.enumerated() {
+        for index in records.indices {
+            let record = records[index]
             // Already applied before the checkpoint this partition was restored from.
             if record.offset < runtime.nextOffset { continue }
             runtime.nextOffset = record.offset + 1
@@ -121,13 +149,12 @@ package actor Router<Processor: KeyedProcessor> {
             }
             if maxTime.map({ time > $0 }) ?? true { maxTime = time }
             let key = logic.key(input)
-            if perKey[key] == nil {
-                order.append(key)
-                perKey[key] = [(input, time)]
-                recordIndexes[key] = [index]
+            if let position = groups.index(forKey: key) {
+                groups.values[position].events.append((input, time))
+                groups.values[position].indexes.append(index)
             } else {
-                perKey[key]!.append((input, time))
-                recordIndexes[key]!.append(index)
+                order.append(key)
+                groups[key] = KeyGroup(events: [(input, time)], indexes: [index])
             }
         }
         var processed: UInt64 = 0
@@ -137,12 +164,13 @@ package actor Router<Processor: KeyedProcessor> {
         }
         let watermark = runtime.watermark.current
         for key in order {
+            let group = groups[key]!
             let actor = try actorFor(key, in: runtime, now: now)
-            let effects = await actor.process(perKey[key]!, watermark: watermark, now: now)
-            statistics.recordsProcessed += UInt64(perKey[key]!.count)
-            processed += UInt64(perKey[key]!.count)
+            let effects = await actor.process(group.events, watermark: watermark, now: now)
+            statistics.recordsProcessed += UInt64(group.events.count)
+            processed += UInt64(group.events.count)
             if !effects.lateIndexes.isEmpty {
-                let indexes = recordIndexes[key]!
+                let indexes = group.indexes
                 for late in effects.lateIndexes {
                     statistics.lateRecords += 1
                     emit(.late(records[indexes[late]]), in: runtime)
@@ -150,9 +178,7 @@ package actor Router<Processor: KeyedProcessor> {
             }
             apply(effects, of: key, in: runtime)
         }
-        if let maxTime { _ = runtime.watermark.observe(maxTime, now: now) }
-        // Timers registered at or before the watermark are due too, even if it did not move.
-        try await fireEventTimers(in: runtime, now: now)
+        return maxTime
     }
 
     /// Advances idle partitions' watermarks with the wall clock and fires due timers.
@@ -267,8 +293,7 @@ package actor Router<Processor: KeyedProcessor> {
             restored = try decoder.decode(KeyActor<Processor>.Stored.self, from: bytes)
             statistics.keysRestored += 1
         }
-        let actor = KeyActor(
-            key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored, executor: unownedExecutor)
+        let actor = KeyActor(key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored)
         runtime.keys[key] = .init(actor: actor, lastUsed: now)
         return actor
     }
