@@ -8,9 +8,12 @@ import Testing
 /// The reference job against librdkafka's mock cluster, in one process.
 @Suite("Kafka pipeline, in process")
 struct KafkaPipelineTests {
-    static func makePipeline(input: String, output: String, window: Duration) -> PipelineDefinition<WindowAggregator<Int, Reading, SumCount>> {
-        Pipeline("iot-test-\(UUID().uuidString.prefix(8))")
-            .source(KafkaSource(topic: input), decoding: Reading.self)
+    static func makePipeline(
+        input: String, output: String, window: Duration, assignment: KafkaSource.Assignment = .allPartitions,
+        name: String = "iot-test-\(UUID().uuidString.prefix(8))"
+    ) -> PipelineDefinition<WindowAggregator<Int, Reading, SumCount>> {
+        Pipeline(name)
+            .source(KafkaSource(topic: input, assignment: assignment), decoding: Reading.self)
             .eventTime { $0.time }
             .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
             .key(by: { $0.id })
@@ -27,18 +30,7 @@ struct KafkaPipelineTests {
     }
 
     static func produce(_ readings: [Reading], extra: [[UInt8]] = [], to topic: String, cluster: KafkaMockCluster) async throws {
-        let producer = try KafkaProducer(
-            configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: integrationLogger
-        ) { _ in }
-        var records = readings.map { reading in
-            KafkaOutgoingRecord(
-                topic: topic, key: Array(String(reading.id).utf8),
-                value: Array("{\"id\": \(reading.id), \"time\": \(reading.time), \"value\": \(reading.value)}".utf8))
-        }
-        records += extra.map { KafkaOutgoingRecord(topic: topic, key: Array("bad".utf8), value: $0) }
-        _ = try await producer.send(contentsOf: records)
-        try await producer.flush(timeout: .seconds(30))
-        await producer.close(timeout: .seconds(5))
+        try await produceReadings(readings, malformed: extra, to: topic, bootstrapServers: cluster.bootstrapServers)
     }
 
     static func readings(count: Int, sensors: Int, start: Double = 1_700_000_000) -> [Reading] {

@@ -58,21 +58,8 @@ struct RecoveryPolicyTests {
         let readings = Job.readings(count: 900, sensors: 9)
         try await Job.produce(readings, to: "sensors", cluster: cluster)
         let name = "group-job-\(UUID().uuidString.prefix(6))"
-        let pipeline = Pipeline(name)
-            .source(KafkaSource(topic: "sensors", assignment: .consumerGroup(.cooperativeSticky)), decoding: Reading.self)
-            .eventTime { $0.time }
-            .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
-            .key(by: { $0.id })
-            .window(.tumbling(.seconds(10)))
-            .aggregate(into: SumCount()) { acc, reading in
-                acc.sum += reading.value
-                acc.count += 1
-            }
-            .sink(
-                KafkaSink(topic: "sums") { result in
-                    let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count)}"
-                    return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8))
-                })
+        let pipeline = Job.makePipeline(
+            input: "sensors", output: "sums", window: .seconds(10), assignment: .consumerGroup(.cooperativeSticky), name: name)
         var configuration = configuration(cluster, state: temporaryDirectory("group"))
         configuration.sessionTimeout = .seconds(6)
         let service = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
