@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `iot` sample: simulated sensors, a windowed-sum pipeline, a verifier and a demo.
 ///
@@ -14,4 +17,19 @@ struct IoT: AsyncParsableCommand {
             """,
         subcommands: [SensorsCommand.self, AggregateCommand.self, VerifyCommand.self, DemoCommand.self]
     )
+
+    /// Ignores SIGPIPE (a scraper hanging up on /metrics must not kill the pipeline), then runs.
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -35,4 +35,10 @@
 /// Limits of the mock cluster (librdkafka 2.0.2): about 5 MiB kept per partition (older
 /// records silently dropped), consumer groups need `session.timeout.ms` of at least about
 /// 4000, transactions have no effect. See `Sources/SluiceBroker/README.md`.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// A client that disconnects while the forwarder writes to it must not kill the broker.
+signal(SIGPIPE, SIG_IGN)
 SluiceBrokerCommand.main()
