@@ -50,6 +50,37 @@ struct RecoveryPolicyTests {
         #expect(accepted.status.router.recordsConsumed == 0)
     }
 
+    @Test("local state older than the group's progress is discarded, never silently reused")
+    func staleStateIsDiscarded() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
+        try cluster.createTopic("sensors", partitions: 2)
+        try cluster.createTopic("sums", partitions: 1)
+        let first = Job.readings(count: 200, sensors: 4)
+        try await Job.produce(first, to: "sensors", cluster: cluster)
+        let pipeline = Job.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        let oldState = temporaryDirectory("stale-a")
+        try await PipelineService(pipeline, configuration: configuration(cluster, state: oldState), logger: integrationLogger).run()
+
+        // Another process of the same group moves on past the old state's offsets.
+        try await Job.produce(Job.readings(count: 200, sensors: 4, start: 1_700_001_000), to: "sensors", cluster: cluster)
+        var elsewhere = configuration(cluster, state: temporaryDirectory("stale-b"))
+        elsewhere.missingState = .rebuildFromEarliest
+        try await PipelineService(pipeline, configuration: elsewhere, logger: integrationLogger).run()
+
+        // The old state directory is now stale: reusing it would publish results again.
+        let refused = await #expect(throws: SluiceError.self) {
+            try await PipelineService(pipeline, configuration: configuration(cluster, state: oldState), logger: integrationLogger).run()
+        }
+        #expect(refused?.code == .missingState)
+
+        // Told to accept the loss, it starts from the group's offsets with nothing left to read.
+        var accept = configuration(cluster, state: oldState)
+        accept.missingState = .acceptLoss
+        let resumed = PipelineService(pipeline, configuration: accept, logger: integrationLogger)
+        try await resumed.run()
+        #expect(resumed.status.router.recordsConsumed == 0)
+    }
+
     @Test("consumer-group assignment processes every partition and commits offsets to the group")
     func consumerGroupMode() async throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)

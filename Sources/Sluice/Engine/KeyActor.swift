@@ -23,12 +23,20 @@ actor KeyActor<Processor: KeyedProcessor> {
     let encodedKey: [UInt8]
     private let processor: Processor
     private var stored: Stored
+    private nonisolated let executor: UnownedSerialExecutor
 
-    init(key: Processor.Key, encodedKey: [UInt8], processor: Processor, restored: Stored?) {
+    /// A key actor runs on its router's serial executor. The router applies one key's
+    /// records at a time anyway, so nothing is lost in concurrency, and the router can
+    /// enter the key's isolation synchronously (`assumeIsolated`) instead of suspending
+    /// and switching for every key of every batch.
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
+
+    init(key: Processor.Key, encodedKey: [UInt8], processor: Processor, restored: Stored?, executor: UnownedSerialExecutor) {
         self.key = key
         self.encodedKey = encodedKey
         self.processor = processor
         self.stored = restored ?? Stored(state: processor.initialState(for: key), timers: [])
+        self.executor = executor
     }
 
     /// Applies a batch of this key's events, in order.

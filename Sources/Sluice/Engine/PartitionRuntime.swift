@@ -2,18 +2,26 @@
 ///
 /// Owned and touched only by its ``Router``.
 final class PartitionRuntime<Processor: KeyedProcessor> {
-    struct KeyEntry {
-        var actor: KeyActor<Processor>
+    /// A key actor in memory, with the router's bookkeeping for it.
+    final class KeySlot {
+        let actor: KeyActor<Processor>
         var lastUsed: EventTime
+        /// Whether the key changed since the last checkpoint (it is then in ``dirtySlots``).
+        var isDirty = false
+
+        init(actor: KeyActor<Processor>, lastUsed: EventTime) {
+            self.actor = actor
+            self.lastUsed = lastUsed
+        }
     }
 
     let partition: InputPartition
     var watermark: PartitionWatermark
     var nextOffset: Int64
     var nextSequence: UInt64
-    var keys: [Processor.Key: KeyEntry] = [:]
-    /// Keys whose state changed since the last checkpoint.
-    var dirty: Set<Processor.Key> = []
+    var keys: [Processor.Key: KeySlot] = [:]
+    /// Keys whose state changed since the last checkpoint, in the order they first changed.
+    var dirtySlots: [KeySlot] = []
     var eventTimers = TimerHeap<Processor.Key>()
     var processingTimers = TimerHeap<Processor.Key>()
     /// Timer changes since the last checkpoint: `true` added, `false` removed (last change wins).
@@ -26,6 +34,12 @@ final class PartitionRuntime<Processor: KeyedProcessor> {
         self.watermark = watermark
         self.nextOffset = nextOffset
         self.nextSequence = nextSequence
+    }
+
+    func markDirty(_ slot: KeySlot) {
+        if slot.isDirty { return }
+        slot.isDirty = true
+        dirtySlots.append(slot)
     }
 
     var progress: PartitionProgress {

@@ -52,7 +52,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     func run() async throws {
         try configuration.validate()
-        try await start()
+        do {
+            try await start()
+        } catch {
+            control.status.withLock { $0.failure = "\(error)" }
+            await closeClients()
+            throw error
+        }
         defer { control.status.withLock { $0.isRunning = false } }
         do {
             try await loop()

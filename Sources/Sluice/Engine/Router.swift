@@ -120,12 +120,14 @@ package actor Router<Processor: KeyedProcessor> {
         var order: [Processor.Key] = []
         var groups: [Processor.Key: KeyGroup] = [:]
         var maxTime: EventTime?
+        var consumed: UInt64 = 0
         for index in records.indices {
             let record = records[index]
             // Already applied before the checkpoint this partition was restored from.
             if record.offset < runtime.nextOffset { continue }
             runtime.nextOffset = record.offset + 1
             statistics.recordsConsumed += 1
+            consumed += 1
             if record.value.count > logic.maxRecordBytes {
                 statistics.deadLettered += 1
                 emit(
@@ -159,14 +161,15 @@ package actor Router<Processor: KeyedProcessor> {
         }
         var processed: UInt64 = 0
         defer {
-            partitionCounts[runtime.partition, default: PartitionCounts()].recordsConsumed += UInt64(records.count)
+            partitionCounts[runtime.partition, default: PartitionCounts()].recordsConsumed += consumed
             partitionCounts[runtime.partition, default: PartitionCounts()].recordsProcessed += processed
         }
         let watermark = runtime.watermark.current
         for key in order {
             let group = groups[key]!
-            let actor = try actorFor(key, in: runtime, now: now)
-            let effects = await actor.process(group.events, watermark: watermark, now: now)
+            let slot = try slotFor(key, in: runtime, now: now)
+            // The key actor shares this router's executor: enter its isolation without a hop.
+            let effects = Self.process(group.events, on: slot.actor, watermark: watermark, now: now)
             statistics.recordsProcessed += UInt64(group.events.count)
             processed += UInt64(group.events.count)
             if !effects.lateIndexes.isEmpty {
@@ -176,7 +179,7 @@ package actor Router<Processor: KeyedProcessor> {
                     emit(.late(records[indexes[late]]), in: runtime)
                 }
             }
-            apply(effects, of: key, in: runtime)
+            apply(effects, of: key, slot: slot, in: runtime)
         }
         return maxTime
     }
@@ -228,12 +231,12 @@ package actor Router<Processor: KeyedProcessor> {
         var result: [InputPartition: PreparedPartition] = [:]
         for runtime in partitions.values {
             var states: [(key: [UInt8], stored: KeyActor<Processor>.Stored?)] = []
-            states.reserveCapacity(runtime.dirty.count)
-            for key in runtime.dirty {
-                guard let entry = runtime.keys[key] else { continue }
-                states.append((entry.actor.encodedKey, await entry.actor.snapshot()))
+            states.reserveCapacity(runtime.dirtySlots.count)
+            for slot in runtime.dirtySlots {
+                states.append((slot.actor.encodedKey, Self.snapshot(of: slot.actor)))
+                slot.isDirty = false
             }
-            runtime.dirty.removeAll(keepingCapacity: true)
+            runtime.dirtySlots.removeAll(keepingCapacity: true)
             var added: [StoredTimer] = []
             var removed: [StoredTimer] = []
             for (timer, isPresent) in runtime.timerChanges {
@@ -270,7 +273,7 @@ package actor Router<Processor: KeyedProcessor> {
         let cutoff = clock.now() - idleFor
         var released = 0
         for runtime in partitions.values {
-            let idle = runtime.keys.filter { !runtime.dirty.contains($0.key) && $0.value.lastUsed <= cutoff }
+            let idle = runtime.keys.filter { !$0.value.isDirty && $0.value.lastUsed <= cutoff }
             for key in idle.keys {
                 runtime.keys[key] = nil
                 released += 1
@@ -282,10 +285,12 @@ package actor Router<Processor: KeyedProcessor> {
 
     // MARK: Internals
 
-    private func actorFor(_ key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime) throws -> KeyActor<Processor> {
-        if let entry = runtime.keys[key] {
-            runtime.keys[key]!.lastUsed = now
-            return entry.actor
+    private func slotFor(
+        _ key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
+    ) throws -> PartitionRuntime<Processor>.KeySlot {
+        if let slot = runtime.keys[key] {
+            slot.lastUsed = now
+            return slot
         }
         let encodedKey = try encodedKey(key, in: runtime)
         var restored: KeyActor<Processor>.Stored?
@@ -293,9 +298,11 @@ package actor Router<Processor: KeyedProcessor> {
             restored = try decoder.decode(KeyActor<Processor>.Stored.self, from: bytes)
             statistics.keysRestored += 1
         }
-        let actor = KeyActor(key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored)
-        runtime.keys[key] = .init(actor: actor, lastUsed: now)
-        return actor
+        let actor = KeyActor(
+            key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored, executor: unownedExecutor)
+        let slot = PartitionRuntime<Processor>.KeySlot(actor: actor, lastUsed: now)
+        runtime.keys[key] = slot
+        return slot
     }
 
     private func encodedKey(_ key: Processor.Key, in runtime: PartitionRuntime<Processor>) throws -> [UInt8] {
@@ -305,14 +312,17 @@ package actor Router<Processor: KeyedProcessor> {
         return bytes
     }
 
-    private func apply(_ effects: KeyActor<Processor>.Effects, of key: Processor.Key, in runtime: PartitionRuntime<Processor>) {
-        runtime.dirty.insert(key)
+    private func apply(
+        _ effects: KeyActor<Processor>.Effects, of key: Processor.Key, slot: PartitionRuntime<Processor>.KeySlot,
+        in runtime: PartitionRuntime<Processor>
+    ) {
+        runtime.markDirty(slot)
         for output in effects.outputs {
             statistics.resultsEmitted += 1
             emit(.result(output), in: runtime)
         }
         guard !effects.timersAdded.isEmpty || !effects.timersRemoved.isEmpty else { return }
-        let encodedKey = runtime.encodedKeys[key] ?? []
+        let encodedKey = slot.actor.encodedKey
         for timer in effects.timersRemoved {
             runtime.timerChanges[StoredTimer(timer, key: encodedKey)] = false
         }
@@ -355,10 +365,29 @@ package actor Router<Processor: KeyedProcessor> {
             perKey[entry.key, default: []].append(timer)
         }
         for key in order {
-            let actor = try actorFor(key, in: runtime, now: now)
-            let effects = await actor.fire(perKey[key]!, watermark: runtime.watermark.current, now: now)
-            apply(effects, of: key, in: runtime)
+            let slot = try slotFor(key, in: runtime, now: now)
+            let effects = Self.fire(perKey[key]!, on: slot.actor, watermark: runtime.watermark.current, now: now)
+            apply(effects, of: key, slot: slot, in: runtime)
         }
+    }
+
+    // Synchronous entries into a key actor's isolation. Key actors run on the router's
+    // executor, so while the router runs, so may they (checked at run time by assumeIsolated).
+
+    private nonisolated static func process(
+        _ events: [(input: Processor.Input, time: EventTime)], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
+    ) -> KeyActor<Processor>.Effects {
+        actor.assumeIsolated { $0.process(events, watermark: watermark, now: now) }
+    }
+
+    private nonisolated static func fire(
+        _ due: [ProcessorTimer], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
+    ) -> KeyActor<Processor>.Effects {
+        actor.assumeIsolated { $0.fire(due, watermark: watermark, now: now) }
+    }
+
+    private nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored? {
+        actor.assumeIsolated { $0.snapshot() }
     }
 
     private func emit(_ payload: Emitted<Processor.Output>.Payload, in runtime: PartitionRuntime<Processor>) {
