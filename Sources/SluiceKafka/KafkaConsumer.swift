@@ -421,6 +421,7 @@ private final class ConsumerQueue: @unchecked Sendable {
                 fatal = fatalError()
             } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
+                context.errorCount.add(1, ordering: .relaxed)
                 context.logger.warning(
                     "consumer error: \(text)",
                     metadata: [
@@ -514,3 +515,10 @@ private let kafkaConsumerCommitCallback:
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
         context.logger.warning("offset commit failed: \(String(cString: rd_kafka_err2str(err)))")
     }
+
+extension KafkaConsumer {
+    /// How many client-level errors librdkafka reported so far (broker connections failing,
+    /// requests failing before a retry, fatal errors); for metrics. librdkafka retries most
+    /// of them by itself.
+    public var brokerErrorCount: UInt64 { client.context.errorCount.load(ordering: .relaxed) }
+}

@@ -350,6 +350,7 @@ private final class DeliveryLoop: @unchecked Sendable {
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+            client.context.errorCount.add(1, ordering: .relaxed)
             client.context.logger.log(
                 level: rd_kafka_event_error_is_fatal(event) != 0 ? .error : .warning,
                 "producer error: \(text)",
@@ -361,4 +362,11 @@ private final class DeliveryLoop: @unchecked Sendable {
             break
         }
     }
+}
+
+extension KafkaProducer {
+    /// How many client-level errors librdkafka reported so far (broker connections failing,
+    /// requests failing before a retry, fatal errors); for metrics. librdkafka retries most
+    /// of them by itself.
+    public var brokerErrorCount: UInt64 { client.context.errorCount.load(ordering: .relaxed) }
 }

@@ -121,6 +121,13 @@ public final class LMDBEnvironment: @unchecked Sendable {
         mdb_env_close(handle)
     }
 
+    /// The bytes of the data file in use: pages up to the last one written.
+    public var usedBytes: Int {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return (Int(info.me_last_pgno) + 1) * pageSize
+    }
+
     /// The current size of the memory map, in bytes.
     public var mapSize: Int {
         currentMapSize.withLock { $0 }

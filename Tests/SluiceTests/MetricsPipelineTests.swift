@@ -97,6 +97,12 @@ struct MetricsPipelineTests {
 
         #expect(try metrics.expectGauge("sluice_outbox_depth", dimensions).lastValue == 0)
         #expect(try metrics.expectGauge("sluice_key_actors_live", dimensions).lastValue == 8)
+        // Every published record's latency is timed; the store has pages in use; no broker errors on a healthy run.
+        let latencies = try metrics.expectTimer("sluice_publish_latency_seconds", dimensions).values
+        #expect(latencies.count == 45)
+        #expect(latencies.allSatisfy { $0 > 0 })
+        #expect(try #require(try metrics.expectGauge("sluice_state_store_bytes", dimensions).lastValue) > 0)
+        #expect(try total("sluice_broker_errors_total") == 0)
         let age = try #require(try metrics.expectGauge("sluice_last_checkpoint_age_seconds", dimensions).lastValue)
         #expect(age >= 0 && age < 60)
         for partition in ["sensors/0", "sensors/1"] {

@@ -54,6 +54,9 @@ public final class LMDBCheckpointStore: CheckpointStore {
         try checkOrWriteFormat()
     }
 
+    /// The bytes of the store's data file in use.
+    public var sizeInBytes: Int { environment.usedBytes }
+
     private func checkOrWriteFormat() throws {
         try environment.write { transaction in
             if let record = try transaction.get(LMDBCheckpointSchema.formatKey, in: meta) {

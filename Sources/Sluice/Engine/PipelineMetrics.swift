@@ -24,6 +24,9 @@ struct PipelineMetrics {
     private let checkpointTimestamp: Gauge
     private let outboxDepth: Gauge
     private let liveKeys: Gauge
+    private let stateStoreBytes: Gauge
+    private let brokerErrors: Counter
+    private let publishLatency: Timer
     private var previous = PipelineStatus()
 
     /// Creates the metrics of `pipeline`, made by `factory` (the global `MetricsSystem.factory` by default).
@@ -48,6 +51,9 @@ struct PipelineMetrics {
         checkpointTimestamp = Gauge(label: "sluice_last_checkpoint_timestamp_seconds", dimensions: dimensions, factory: factory)
         outboxDepth = Gauge(label: "sluice_outbox_depth", dimensions: dimensions, factory: factory)
         liveKeys = Gauge(label: "sluice_key_actors_live", dimensions: dimensions, factory: factory)
+        stateStoreBytes = Gauge(label: "sluice_state_store_bytes", dimensions: dimensions, factory: factory)
+        brokerErrors = counter("sluice_broker_errors_total")
+        publishLatency = Timer(label: "sluice_publish_latency_seconds", dimensions: dimensions, factory: factory)
     }
 
     /// A consumer-group rebalance happened.
@@ -59,6 +65,14 @@ struct PipelineMetrics {
         checkpointPause.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         checkpointKeys.record(keys)
         checkpointOutbox.record(outbox)
+    }
+
+    /// Records were confirmed by the broker this long after they were handed to the producer.
+    func published(latencies: [Duration]) {
+        for latency in latencies {
+            let (seconds, attoseconds) = latency.components
+            publishLatency.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
     }
 
     /// Brings counters and gauges up to date with a status snapshot taken at wall-clock `now`.
@@ -80,6 +94,8 @@ struct PipelineMetrics {
         grow(recordsPublished, previous.recordsPublished, status.recordsPublished)
         grow(checkpoints, previous.checkpointsCompleted, status.checkpointsCompleted)
         liveKeys.record(status.liveKeys)
+        stateStoreBytes.record(status.stateStoreBytes)
+        grow(brokerErrors, previous.brokerErrors, status.brokerErrors)
         outboxDepth.record(status.outboxDepth)
         if let last = status.lastCheckpointTime {
             // Alert on `time() - sluice_last_checkpoint_timestamp_seconds`: it keeps growing even if the loop stalls.

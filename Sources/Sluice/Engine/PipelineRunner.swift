@@ -527,6 +527,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let watermarks = await router.watermarks()
         let liveKeys = await router.liveKeyCount
         let partitionCounts = await router.partitionCounts
+        let stateStoreBytes = store?.sizeInBytes ?? 0
+        let brokerErrors = (publisher?.brokerErrorCount ?? 0) + (consumer?.brokerErrorCount ?? 0)
+        metrics.published(latencies: publisher?.drainLatencies() ?? [])
         let positions = positions
         let knownHigh = knownHigh
         let lag = positions.reduce(into: [InputPartition: Int64]()) { lag, entry in
@@ -541,6 +544,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             status.watermarks = watermarks.compactMapValues { $0 }
             status.liveKeys = liveKeys
             status.partitionCounts = partitionCounts
+            status.stateStoreBytes = stateStoreBytes
+            status.brokerErrors = Swift.max(status.brokerErrors, brokerErrors)
             return status
         }
         metrics.observe(snapshot, now: clock.now())

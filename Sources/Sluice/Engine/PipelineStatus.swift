@@ -22,6 +22,10 @@ public struct PipelineStatus: Sendable, Equatable {
     public var lag: [InputPartition: Int64] = [:]
     /// Records consumed and processed per owned input partition.
     public var partitionCounts: [InputPartition: PartitionCounts] = [:]
+    /// Bytes of the checkpoint store's data file in use.
+    public var stateStoreBytes: Int = 0
+    /// Client-level errors the Kafka clients reported (librdkafka retries most by itself).
+    public var brokerErrors: UInt64 = 0
     /// Key actors in memory.
     public var liveKeys: Int = 0
     /// Whether the pipeline has started processing (recovery finished).

@@ -13,8 +13,10 @@ final class OutboxPublisher: Sendable {
     static let sequenceHeader = "sluice.seq"
 
     fileprivate struct Tracking {
-        /// Producer message id → outbox key, for records not yet confirmed.
-        var inFlight: [UInt64: OutboxKey] = [:]
+        /// Producer message id → outbox key and when it was handed over, for records not yet confirmed.
+        var inFlight: [UInt64: (key: OutboxKey, sentAt: ContinuousClock.Instant)] = [:]
+        /// Time from handing a record over to its confirmation, since the last drain (at most 10,000 kept).
+        var latencies: [Duration] = []
         /// Reports that arrived before their id was registered.
         var early: [UInt64: KafkaDeliveryReport] = [:]
         var confirmed: [OutboxKey] = []
@@ -80,12 +82,13 @@ final class OutboxPublisher: Sendable {
     }
 
     private func register(_ ids: [UInt64], for entries: ArraySlice<OutboxEntry>) {
+        let sentAt = ContinuousClock.now
         tracking.withLock { tracking in
             for (id, entry) in zip(ids, entries) {
                 if let report = tracking.early.removeValue(forKey: id) {
-                    Self.apply(report, key: entry.key, to: &tracking)
+                    Self.apply(report, key: entry.key, sentAt: sentAt, to: &tracking)
                 } else {
-                    tracking.inFlight[id] = entry.key
+                    tracking.inFlight[id] = (entry.key, sentAt)
                 }
             }
         }
@@ -110,6 +113,17 @@ final class OutboxPublisher: Sendable {
         }
     }
 
+    /// Publish latencies measured since the last call.
+    func drainLatencies() -> [Duration] {
+        tracking.withLock { tracking in
+            defer { tracking.latencies.removeAll(keepingCapacity: true) }
+            return tracking.latencies
+        }
+    }
+
+    /// Client-level errors the producer reported so far.
+    var brokerErrorCount: UInt64 { producer.brokerErrorCount }
+
     /// Records handed over but not confirmed.
     var inFlightCount: Int { tracking.withLock { $0.inFlight.count } }
 
@@ -133,19 +147,22 @@ final class OutboxPublisher: Sendable {
 
     private static func record(_ report: KafkaDeliveryReport, in tracking: TrackingBox) {
         tracking.withLock { tracking in
-            guard let key = tracking.inFlight.removeValue(forKey: report.id) else {
+            guard let sent = tracking.inFlight.removeValue(forKey: report.id) else {
                 tracking.early[report.id] = report
                 return
             }
-            apply(report, key: key, to: &tracking)
+            apply(report, key: sent.key, sentAt: sent.sentAt, to: &tracking)
         }
     }
 
-    fileprivate static func apply(_ report: KafkaDeliveryReport, key: OutboxKey, to tracking: inout Tracking) {
+    fileprivate static func apply(
+        _ report: KafkaDeliveryReport, key: OutboxKey, sentAt: ContinuousClock.Instant, to tracking: inout Tracking
+    ) {
         if let error = report.error {
             if tracking.failure == nil { tracking.failure = error }
             return
         }
+        if tracking.latencies.count < 10_000 { tracking.latencies.append(ContinuousClock.now - sentAt) }
         tracking.confirmed.append(key)
         tracking.publishedCount += 1
         if let offset = report.offset {

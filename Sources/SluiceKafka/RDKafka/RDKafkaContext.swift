@@ -18,6 +18,9 @@ final class RDKafkaContext: Sendable {
     let isClosing = Atomic<Bool>(false)
     /// Rebalances recorded by the callback, not yet returned by a poll.
     let undeliveredRebalances = Mutex<[Rebalance]>([])
+    /// Client-level errors librdkafka reported (broker connection failures, request errors it
+    /// will retry, fatal errors), counted for metrics.
+    let errorCount = Atomic<UInt64>(0)
 
     init(logger: Logger) {
         self.logger = logger
@@ -53,6 +56,7 @@ let rdKafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<C
         guard let opaque else { return }
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
         let code = rd_kafka_resp_err_t(rawValue: err)
+        context.errorCount.add(1, ordering: .relaxed)
         context.logger.warning(
             "librdkafka error: \(reason.map { String(cString: $0) } ?? "")",
             metadata: ["sluice.kafka.error": "\(String(cString: rd_kafka_err2name(code)))"])
