@@ -335,10 +335,15 @@ private final class DeliveryLoop: @unchecked Sendable {
     private func handle(_ event: OpaquePointer) {
         switch Int32(rd_kafka_event_type(event)) {
         case Int32(RD_KAFKA_EVENT_DR):
+            // Reports of one event mostly share a topic: make its name once, not once per record.
+            var namedTopic: (handle: OpaquePointer?, name: String) = (nil, "")
             while let message = rd_kafka_event_message_next(event) {
                 let err = message.pointee.err
                 let id = UInt64(UInt(bitPattern: message.pointee._private))
-                let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                if namedTopic.handle != message.pointee.rkt {
+                    namedTopic = (message.pointee.rkt, message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
+                }
+                let topic = namedTopic.name
                 let report = KafkaDeliveryReport(
                     id: id, topic: topic, partition: message.pointee.partition,
                     offset: err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset >= 0
