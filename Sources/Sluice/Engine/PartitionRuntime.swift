@@ -26,8 +26,6 @@ final class PartitionRuntime<Processor: KeyedProcessor> {
     var processingTimers = TimerHeap<Processor.Key>()
     /// Timer changes since the last checkpoint: `true` added, `false` removed (last change wins).
     var timerChanges: [StoredTimer: Bool] = [:]
-    /// Encoded keys, memoized.
-    var encodedKeys: [Processor.Key: [UInt8]] = [:]
 
     init(partition: InputPartition, watermark: PartitionWatermark, nextOffset: Int64, nextSequence: UInt64) {
         self.partition = partition

@@ -44,7 +44,6 @@ package actor Router<Processor: KeyedProcessor> {
         if let store {
             for timer in try store.timers(in: partition) {
                 let key = try decoder.decode(Processor.Key.self, from: timer.key)
-                runtime.encodedKeys[key] = timer.key
                 if timer.isEventTime {
                     runtime.eventTimers.insert(time: timer.fireAtMilliseconds, key: key)
                 } else {
@@ -305,11 +304,10 @@ package actor Router<Processor: KeyedProcessor> {
         return slot
     }
 
+    /// The encoded form of `key` (deterministic, so it finds the key's stored state). Not
+    /// memoized: the key's actor keeps it for as long as the key is in memory.
     private func encodedKey(_ key: Processor.Key, in runtime: PartitionRuntime<Processor>) throws -> [UInt8] {
-        if let known = runtime.encodedKeys[key] { return known }
-        let bytes = try encoder.encode(key)
-        runtime.encodedKeys[key] = bytes
-        return bytes
+        try encoder.encode(key)
     }
 
     private func apply(
