@@ -103,6 +103,9 @@ struct MetricsPipelineTests {
         #expect(latencies.allSatisfy { $0 > 0 })
         #expect(try #require(try metrics.expectGauge("sluice_state_store_bytes", dimensions).lastValue) > 0)
         #expect(try total("sluice_broker_errors_total") == 0)
+        // Windows open while the input flows; every one is closed at the end of the input.
+        let open = try metrics.expectGauge("sluice_windows_open", dimensions)
+        #expect(open.lastValue == 0)
         let age = try #require(try metrics.expectGauge("sluice_last_checkpoint_age_seconds", dimensions).lastValue)
         #expect(age >= 0 && age < 60)
         for partition in ["sensors/0", "sensors/1"] {

@@ -15,6 +15,8 @@ actor KeyActor<Processor: KeyedProcessor> {
         var outputs: [Processor.Output] = []
         /// Indexes (into the call's input) of records the processor declared late.
         var lateIndexes: [Int] = []
+        /// How the number of open windows changed.
+        var openWindowsDelta = 0
         var timersAdded: [ProcessorTimer] = []
         var timersRemoved: [ProcessorTimer] = []
     }
@@ -42,18 +44,21 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// Applies a batch of this key's events, in order.
     func process(_ events: [(input: Processor.Input, time: EventTime)], watermark: EventTime?, now: EventTime) -> Effects {
         var effects = Effects()
+        let windowsBefore = processor.openWindowCount(stored.state)
         for (index, event) in events.enumerated() {
             var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
             processor.process(event.input, at: event.time, state: &stored.state, context: &context)
             absorb(&context, into: &effects)
             if context.isLate { effects.lateIndexes.append(index) }
         }
+        effects.openWindowsDelta = processor.openWindowCount(stored.state) - windowsBefore
         return effects
     }
 
     /// Fires every registered timer among `due` (others were cancelled and are ignored).
     func fire(_ due: [ProcessorTimer], watermark: EventTime?, now: EventTime) -> Effects {
         var effects = Effects()
+        let windowsBefore = processor.openWindowCount(stored.state)
         for timer in due.sorted() {
             guard let position = stored.timers.firstIndex(of: timer) else { continue }
             stored.timers.remove(at: position)
@@ -62,8 +67,12 @@ actor KeyActor<Processor: KeyedProcessor> {
             processor.onTimer(timer, state: &stored.state, context: &context)
             absorb(&context, into: &effects)
         }
+        effects.openWindowsDelta = processor.openWindowCount(stored.state) - windowsBefore
         return effects
     }
+
+    /// How many windows the key holds open.
+    func openWindowCount() -> Int { processor.openWindowCount(stored.state) }
 
     /// The state for a checkpoint (a copy; encoding happens off the pause), or `nil` when there is
     /// nothing worth keeping.

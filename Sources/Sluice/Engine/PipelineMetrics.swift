@@ -25,6 +25,7 @@ struct PipelineMetrics {
     private let outboxDepth: Gauge
     private let liveKeys: Gauge
     private let stateStoreBytes: Gauge
+    private let windowsOpen: Gauge
     private let brokerErrors: Counter
     private let publishLatency: Timer
     private var previous = PipelineStatus()
@@ -52,6 +53,7 @@ struct PipelineMetrics {
         outboxDepth = Gauge(label: "sluice_outbox_depth", dimensions: dimensions, factory: factory)
         liveKeys = Gauge(label: "sluice_key_actors_live", dimensions: dimensions, factory: factory)
         stateStoreBytes = Gauge(label: "sluice_state_store_bytes", dimensions: dimensions, factory: factory)
+        windowsOpen = Gauge(label: "sluice_windows_open", dimensions: dimensions, factory: factory)
         brokerErrors = counter("sluice_broker_errors_total")
         publishLatency = Timer(label: "sluice_publish_latency_seconds", dimensions: dimensions, factory: factory)
     }
@@ -95,6 +97,7 @@ struct PipelineMetrics {
         grow(checkpoints, previous.checkpointsCompleted, status.checkpointsCompleted)
         liveKeys.record(status.liveKeys)
         stateStoreBytes.record(status.stateStoreBytes)
+        windowsOpen.record(status.router.windowsOpen)
         grow(brokerErrors, previous.brokerErrors, status.brokerErrors)
         outboxDepth.record(status.outboxDepth)
         if let last = status.lastCheckpointTime {

@@ -273,7 +273,8 @@ package actor Router<Processor: KeyedProcessor> {
         var released = 0
         for runtime in partitions.values {
             let idle = runtime.keys.filter { !$0.value.isDirty && $0.value.lastUsed <= cutoff }
-            for key in idle.keys {
+            for (key, slot) in idle {
+                statistics.windowsOpen -= Int64(Self.openWindowCount(of: slot.actor))
                 runtime.keys[key] = nil
                 released += 1
             }
@@ -299,6 +300,7 @@ package actor Router<Processor: KeyedProcessor> {
         }
         let actor = KeyActor(
             key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored, executor: unownedExecutor)
+        if let restored { statistics.windowsOpen += Int64(logic.processor.openWindowCount(restored.state)) }
         let slot = PartitionRuntime<Processor>.KeySlot(actor: actor, lastUsed: now)
         runtime.keys[key] = slot
         return slot
@@ -315,6 +317,7 @@ package actor Router<Processor: KeyedProcessor> {
         in runtime: PartitionRuntime<Processor>
     ) {
         runtime.markDirty(slot)
+        statistics.windowsOpen += Int64(effects.openWindowsDelta)
         for output in effects.outputs {
             statistics.resultsEmitted += 1
             emit(.result(output), in: runtime)
@@ -384,6 +387,10 @@ package actor Router<Processor: KeyedProcessor> {
         actor.assumeIsolated { $0.fire(due, watermark: watermark, now: now) }
     }
 
+    private nonisolated static func openWindowCount(of actor: KeyActor<Processor>) -> Int {
+        actor.assumeIsolated { $0.openWindowCount() }
+    }
+
     private nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored? {
         actor.assumeIsolated { $0.snapshot() }
     }
@@ -432,4 +439,6 @@ public struct RouterStatistics: Sendable, Equatable {
     public var keysRestored: UInt64 = 0
     /// Key actors released from memory while idle.
     public var passivatedKeys: UInt64 = 0
+    /// Windows open in the key actors in memory.
+    public var windowsOpen: Int64 = 0
 }

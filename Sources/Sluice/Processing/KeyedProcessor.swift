@@ -30,6 +30,9 @@ public protocol KeyedProcessor<Key, Input, Output>: Sendable {
 
     /// Whether `state` carries nothing worth keeping; such state is deleted from the store.
     func isEmpty(_ state: State) -> Bool
+
+    /// How many windows `state` holds open, for the `sluice_windows_open` metric (0 for processors without windows).
+    func openWindowCount(_ state: State) -> Int
 }
 
 extension KeyedProcessor {
@@ -37,6 +40,8 @@ extension KeyedProcessor {
     public func onTimer(_ timer: ProcessorTimer, state: inout State, context: inout ProcessorContext<Key, Output>) {}
     /// By default state is never considered empty.
     public func isEmpty(_ state: State) -> Bool { false }
+    /// By default a processor has no windows.
+    public func openWindowCount(_ state: State) -> Int { 0 }
 }
 
 /// A timer a key registered: when it fires and on which clock.

@@ -41,6 +41,8 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
 
     public func isEmpty(_ state: State) -> Bool { state.windows.isEmpty }
 
+    public func openWindowCount(_ state: State) -> Int { state.windows.count }
+
     private var latenessMilliseconds: Int64 { allowedLateness.wholeMilliseconds }
 
     /// Whether a window ending at `end` has closed under `watermark`.
