@@ -49,9 +49,7 @@ struct KafkaPipelineTests {
 
     @Test("windowed sums reach the output topic exactly once; malformed records reach the dead-letter topic")
     func referenceJob() async throws {
-        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
-        try cluster.createTopic("sensors", partitions: 4)
-        try cluster.createTopic("sums", partitions: 2)
+        let cluster = try mockCluster([("sensors", 4), ("sums", 2)])
         let readings = Self.readings(count: 4_000, sensors: 20)
         let garbage: [[UInt8]] = [Array("not json".utf8), Array("{\"id\": \"x\"}".utf8)]
         try await Self.produce(readings, extra: garbage, to: "sensors", cluster: cluster)
@@ -81,9 +79,7 @@ struct KafkaPipelineTests {
 
     @Test("a restart after a finished replay publishes nothing twice; input after the end of time is late")
     func restartAfterEndOfInput() async throws {
-        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
-        try cluster.createTopic("sensors", partitions: 2)
-        try cluster.createTopic("sums", partitions: 2)
+        let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
         let first = Self.readings(count: 1_000, sensors: 10)
         try await Self.produce(first, to: "sensors", cluster: cluster)
         let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))

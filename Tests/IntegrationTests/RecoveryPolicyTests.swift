@@ -18,9 +18,7 @@ struct RecoveryPolicyTests {
 
     @Test("a lost state directory is refused while the group has offsets, unless told to rebuild")
     func lostStateIsNeverSilent() async throws {
-        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
-        try cluster.createTopic("sensors", partitions: 2)
-        try cluster.createTopic("sums", partitions: 1)
+        let cluster = try mockCluster([("sensors", 2), ("sums", 1)])
         let readings = Job.readings(count: 400, sensors: 4)
         try await Job.produce(readings, to: "sensors", cluster: cluster)
         let pipeline = Job.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
@@ -52,9 +50,7 @@ struct RecoveryPolicyTests {
 
     @Test("local state older than the group's progress is discarded, never silently reused")
     func staleStateIsDiscarded() async throws {
-        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
-        try cluster.createTopic("sensors", partitions: 2)
-        try cluster.createTopic("sums", partitions: 1)
+        let cluster = try mockCluster([("sensors", 2), ("sums", 1)])
         let first = Job.readings(count: 200, sensors: 4)
         try await Job.produce(first, to: "sensors", cluster: cluster)
         let pipeline = Job.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
@@ -83,9 +79,7 @@ struct RecoveryPolicyTests {
 
     @Test("consumer-group assignment processes every partition and commits offsets to the group")
     func consumerGroupMode() async throws {
-        let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
-        try cluster.createTopic("sensors", partitions: 3)
-        try cluster.createTopic("sums", partitions: 2)
+        let cluster = try mockCluster([("sensors", 3), ("sums", 2)])
         let readings = Job.readings(count: 900, sensors: 9)
         try await Job.produce(readings, to: "sensors", cluster: cluster)
         let name = "group-job-\(UUID().uuidString.prefix(6))"

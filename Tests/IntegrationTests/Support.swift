@@ -99,3 +99,10 @@ func parseIoTResults(_ records: [ConsumedRecord]) -> [(key: WindowKey, value: Su
         return (WindowKey(sensor: id, windowStart: Int64((start * 1000).rounded())), SumCount(sum: sum, count: count))
     }
 }
+
+/// An in-process mock cluster with `topics` (name and partition count) created.
+func mockCluster(_ topics: [(name: String, partitions: Int)]) throws -> KafkaMockCluster {
+    let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
+    for topic in topics { try cluster.createTopic(topic.name, partitions: topic.partitions) }
+    return cluster
+}

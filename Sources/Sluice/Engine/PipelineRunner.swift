@@ -14,7 +14,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private let configuration: PipelineConfiguration
     private let logger: Logger
     private let clock: any WallClock
-    private let worker = BlockingWorker(label: "sluice.checkpoint")
+    private let worker = BlockingExecutor(label: "sluice.checkpoint")
     private let control: RunControl
 
     private var store: LMDBCheckpointStore!

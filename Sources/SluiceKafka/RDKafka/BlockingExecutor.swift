@@ -1,19 +1,20 @@
 import Dispatch
 
-/// Runs blocking librdkafka calls on a dedicated serial thread, off Swift's cooperative pool.
+/// Runs blocking calls (librdkafka's, and the engine's syncing LMDB commits) on a dedicated
+/// serial thread, off Swift's cooperative pool.
 ///
 /// A serial `DispatchQueue` created with its own label runs on an overcommitting dispatch
 /// thread, not on the limited pool that runs Swift tasks, so a call blocking for seconds
 /// here never starves other tasks. Calls run one at a time, in submission order.
-final class BlockingExecutor: Sendable {
+package final class BlockingExecutor: Sendable {
     private let queue: DispatchQueue
 
-    init(label: String) {
+    package init(label: String) {
         queue = DispatchQueue(label: label)
     }
 
     /// Runs `body` on the executor's thread and suspends the caller until it finishes.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { try body() })
@@ -22,7 +23,7 @@ final class BlockingExecutor: Sendable {
     }
 
     /// Runs a non-throwing `body` on the executor's thread and suspends the caller until it finishes.
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             queue.async {
                 continuation.resume(returning: body())
