@@ -3,9 +3,9 @@
 /// It decodes records, tracks per-partition offsets and watermarks, creates
 /// key actors on first use (loading their state from the checkpoint store on
 /// demand), fires timers as watermarks and the wall clock advance, and collects
-/// what the key actors emit. Because it awaits each key actor in turn, once a
-/// call returns every key actor has applied everything before it: that is the
-/// checkpoint barrier.
+/// what the key actors emit. Key actors run on the router's executor and the
+/// router enters them one at a time, so once a call returns every key actor has
+/// applied everything before it: that is the checkpoint barrier.
 package actor Router<Processor: KeyedProcessor> {
     private let logic: PipelineLogic<Processor>
     private let store: (any CheckpointStore)?
@@ -292,7 +292,7 @@ package actor Router<Processor: KeyedProcessor> {
             slot.lastUsed = now
             return slot
         }
-        let encodedKey = try encodedKey(key, in: runtime)
+        let encodedKey = try encodedKey(key)
         var restored: KeyActor<Processor>.Stored?
         if let store, let bytes = try store.state(of: encodedKey, in: runtime.partition) {
             restored = try decoder.decode(KeyActor<Processor>.Stored.self, from: bytes)
@@ -308,7 +308,7 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// The encoded form of `key` (deterministic, so it finds the key's stored state). Not
     /// memoized: the key's actor keeps it for as long as the key is in memory.
-    private func encodedKey(_ key: Processor.Key, in runtime: PartitionRuntime<Processor>) throws -> [UInt8] {
+    private func encodedKey(_ key: Processor.Key) throws -> [UInt8] {
         try encoder.encode(key)
     }
 
