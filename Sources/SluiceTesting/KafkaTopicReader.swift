@@ -44,33 +44,16 @@ public enum KafkaTopicReader {
 
     private static func read(topic: String, consumer: KafkaConsumer, timeout: Duration) async throws -> [ConsumedRecord] {
         let partitionCount = try await consumer.partitionCount(topic: topic, timeout: .seconds(30))
-        var ends: [KafkaTopicPartition: Int64] = [:]
-        var starts: [KafkaTopicPartition: Int64] = [:]
+        var ranges: [KafkaTopicPartition: (start: Int64, end: Int64)] = [:]
         for partition in 0..<partitionCount {
             let tp = KafkaTopicPartition(topic: topic, partition: Int32(partition))
             let marks = try await consumer.watermarks(for: tp, timeout: .seconds(30))
-            if marks.high > marks.low {
-                starts[tp] = marks.low
-                ends[tp] = marks.high
-            }
+            ranges[tp] = (marks.low, marks.high)
         }
-        guard !starts.isEmpty else { return [] }
-        try consumer.assign(starts)
-        var remaining = Set(starts.keys)
         var records: [ConsumedRecord] = []
-        let deadline = ContinuousClock.now + timeout
-        while !remaining.isEmpty {
-            guard ContinuousClock.now < deadline else {
-                throw KafkaError(.timeout, "could not read \(topic) to its end within \(timeout); partitions left: \(remaining.map(\.partition).sorted())")
-            }
-            let polled = try await consumer.poll(maxRecords: 10_000, timeout: .milliseconds(200))
-            for record in polled.records {
-                let tp = record.topicPartition
-                guard let end = ends[tp], record.offset < end else { continue }
-                records.append(
-                    ConsumedRecord(partition: record.partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers))
-                if record.offset + 1 >= end { remaining.remove(tp) }
-            }
+        try await consumer.read(ranges, timeout: timeout) { record in
+            records.append(
+                ConsumedRecord(partition: record.partition, offset: record.offset, key: record.key, value: record.value, headers: record.headers))
         }
         return records
     }

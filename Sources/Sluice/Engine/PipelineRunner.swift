@@ -165,7 +165,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 partitions += (0..<count).map { InputPartition(topic: topic, partition: Int32($0)) }
             }
             let offsets = try await resolveStartOffsets(for: partitions)
-            try consumer.assign(Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+            try consumer.assign(Self.kafkaOffsets(offsets))
         case .consumerGroup:
             try consumer.subscribe(topics: source.topics)
         }
@@ -292,7 +292,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             logger.info("Partitions assigned", metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
             let offsets = try await resolveStartOffsets(for: inputs)
             try await consumer.acknowledge(
-                event, startOffsets: Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+                event, startOffsets: Self.kafkaOffsets(offsets))
             metrics.rebalanced()
         case .revoked(let partitions):
             let inputs = partitions.map { InputPartition(topic: $0.topic, partition: $0.partition) }
@@ -345,10 +345,10 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     let record = try encode(output, with: sink)
                     let entry = try await outboxEntry(
                         key: item.key, topic: sink.topic, recordKey: record.key, value: record.value, headers: record.headers)
-                    if configuration.guarantee == .exactlyOnce { pendingOutbox.append(entry) } else { immediate.append(entry) }
+                    enqueue(entry, immediate: &immediate)
                 } else if let sink = definition.sink as? MemorySink<Processor.Output> {
                     let handler = sink.handler
-                    if configuration.guarantee == .exactlyOnce { pendingHandlers.append { handler(output) } } else { handler(output) }
+                    deliver { handler(output) }
                 }
             case .late(let record):
                 try await sideOutput(definition.late, record: record, reason: "late", key: item.key, immediate: &immediate)
@@ -360,6 +360,16 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if !immediate.isEmpty, let publisher {
             try await publisher.publish(immediate, crashPoints: configuration.crashPoints)
         }
+    }
+
+    /// Exactly-once: the entry waits for the next checkpoint's commit. At-least-once: it goes out with this step.
+    private func enqueue(_ entry: OutboxEntry, immediate: inout [OutboxEntry]) {
+        if configuration.guarantee == .exactlyOnce { pendingOutbox.append(entry) } else { immediate.append(entry) }
+    }
+
+    /// Exactly-once: the handler call waits for the next checkpoint's commit. At-least-once: it runs now.
+    private func deliver(_ call: @escaping @Sendable () -> Void) {
+        if configuration.guarantee == .exactlyOnce { pendingHandlers.append(call) } else { call() }
     }
 
     private func encode(_ output: Processor.Output, with sink: KafkaSink<Processor.Output>) throws -> SinkRecord {
@@ -375,14 +385,14 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     ) async throws {
         switch output {
         case .handler(let handler):
-            if configuration.guarantee == .exactlyOnce { pendingHandlers.append { handler(record, reason) } } else { handler(record, reason) }
+            deliver { handler(record, reason) }
         case .topic(let topic):
             let headers = [
                 OutputHeader(name: "sluice.error", value: Array(reason.utf8)),
                 OutputHeader(name: "sluice.source", value: Array("\(record.partition.topic)/\(record.partition.partition)@\(record.offset)".utf8)),
             ]
             let entry = try await outboxEntry(key: key, topic: topic, recordKey: record.key, value: record.value, headers: headers)
-            if configuration.guarantee == .exactlyOnce { pendingOutbox.append(entry) } else { immediate.append(entry) }
+            enqueue(entry, immediate: &immediate)
         }
     }
 
@@ -476,7 +486,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if let consumer, !checkpoint.offsets.isEmpty {
             configuration.crashPoints.reach(.beforeOffsetCommit)
             try? consumer.commitAsync(
-                Dictionary(uniqueKeysWithValues: checkpoint.offsets.map { (Self.topicPartition($0.key), $0.value) }))
+                Self.kafkaOffsets(checkpoint.offsets))
         }
         // Keys clean since this checkpoint's barrier now have their latest state on disk.
         if let idle = configuration.keyIdleTimeout { await router.passivate(idleFor: idle) }
@@ -502,7 +512,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if let consumer {
             let offsets = positions.filter { $0.value >= 0 }
             if !offsets.isEmpty {
-                try? await consumer.commit(Dictionary(uniqueKeysWithValues: offsets.map { (Self.topicPartition($0.key), $0.value) }))
+                try? await consumer.commit(Self.kafkaOffsets(offsets))
             }
         }
         await updateStatus(force: true)
@@ -553,6 +563,10 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private static func topicPartition(_ partition: InputPartition) -> KafkaTopicPartition {
         KafkaTopicPartition(topic: partition.topic, partition: partition.partition)
+    }
+
+    private static func kafkaOffsets(_ offsets: [InputPartition: Int64]) -> [KafkaTopicPartition: Int64] {
+        Dictionary(uniqueKeysWithValues: offsets.map { (topicPartition($0.key), $0.value) })
     }
 }
 

@@ -42,49 +42,26 @@ struct OutputScanner {
 
         var highestSeen: [OutputPartition: [String: UInt64]] = [:]
         var newScanOffsets: [OutputPartition: Int64] = [:]
-        var ends: [KafkaTopicPartition: Int64] = [:]
-        var starts: [KafkaTopicPartition: Int64] = [:]
+        var ranges: [KafkaTopicPartition: (start: Int64, end: Int64)] = [:]
         for partition in byPartition.keys {
             let tp = KafkaTopicPartition(topic: partition.topic, partition: partition.partition)
             let marks = try await consumer.watermarks(for: tp, timeout: .seconds(30))
-            let start = Swift.max(scanOffsets[partition] ?? marks.low, marks.low)
-            if start < marks.high {
-                ends[tp] = marks.high
-                starts[tp] = start
-            }
+            ranges[tp] = (Swift.max(scanOffsets[partition] ?? marks.low, marks.low), marks.high)
         }
-        if !starts.isEmpty {
-            try consumer.assign(starts)
-            var remaining = Set(starts.keys)
-            let deadline = ContinuousClock.now + .seconds(120)
-            while !remaining.isEmpty {
-                if ContinuousClock.now > deadline {
-                    throw SluiceError(
-                        .sinkFailure,
-                        "could not read output partitions \(remaining.map { "\($0.topic)/\($0.partition)" }) to their end within 120 s while recovering; is the broker reachable?")
-                }
-                for tp in remaining {
-                    if let position = consumer.cachedWatermarks(for: tp), let end = ends[tp], position.low >= end { remaining.remove(tp) }
-                }
-                let polled = try await consumer.poll(maxRecords: 10_000, timeout: .milliseconds(200))
-                for record in polled.records {
-                    let tp = record.topicPartition
-                    guard let end = ends[tp], record.offset < end else { continue }
-                    let partition = OutputPartition(topic: tp.topic, partition: tp.partition)
-                    if let writer = record.header(named: OutboxPublisher.writerHeader),
-                        let sequenceText = record.header(named: OutboxPublisher.sequenceHeader),
-                        let sequence = UInt64(String(decoding: sequenceText, as: UTF8.self))
-                    {
-                        let name = String(decoding: writer, as: UTF8.self)
-                        if name.hasPrefix(applicationID + "|") {
-                            highestSeen[partition, default: [:]][name] = Swift.max(
-                                highestSeen[partition]?[name] ?? 0, sequence)
-                            newScanOffsets[partition] = record.offset + 1
-                        }
-                    }
-                    if record.offset + 1 >= end { remaining.remove(tp) }
-                }
+        do {
+            try await consumer.read(ranges, timeout: .seconds(120)) { record in
+                guard let writer = record.header(named: OutboxPublisher.writerHeader),
+                    let sequenceText = record.header(named: OutboxPublisher.sequenceHeader),
+                    let sequence = UInt64(String(decoding: sequenceText, as: UTF8.self))
+                else { return }
+                let name = String(decoding: writer, as: UTF8.self)
+                guard name.hasPrefix(applicationID + "|") else { return }
+                let partition = OutputPartition(topic: record.topic, partition: record.partition)
+                highestSeen[partition, default: [:]][name] = Swift.max(highestSeen[partition]?[name] ?? 0, sequence)
+                newScanOffsets[partition] = record.offset + 1
             }
+        } catch let error as KafkaError where error.code == .timeout {
+            throw SluiceError(.sinkFailure, "recovering the outbox: \(error.message)", underlying: error)
         }
         var published: [OutboxKey] = []
         for (partition, entries) in byPartition {
