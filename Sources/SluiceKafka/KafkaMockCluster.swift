@@ -53,6 +53,14 @@ public final class KafkaMockCluster: Sendable {
     }
 
     /// Takes broker `brokerID` down: its connections close and it refuses new ones.
+    ///
+    /// - Important: librdkafka 2.0.2 closes the broker's listening socket, binds the same
+    ///   port again at once and aborts the process if that bind fails. It fails when a
+    ///   child process spawned at that moment still holds a copy of the old socket (between
+    ///   fork and exec): with two threads spawning `/bin/true` in a loop, a plain C program
+    ///   aborted within 1 to 3 down/up cycles, and without them it survived 6,000. In a
+    ///   process that spawns children, such as a test runner, take outages in a broker of
+    ///   its own process instead (`sluice-broker`, whose control channel has `down N`).
     public func setBrokerDown(_ brokerID: Int32) throws {
         try withCluster("setBrokerDown \(brokerID)") { rd_kafka_mock_broker_set_down($0, brokerID) }
     }

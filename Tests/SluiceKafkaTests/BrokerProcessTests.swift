@@ -3,23 +3,6 @@ import SluiceKafka
 import Synchronization
 import Testing
 
-/// The built `sluice-broker` executable, next to the test bundle or in `SLUICE_BIN_DIR`.
-private let brokerExecutable: URL? = {
-    var directories: [URL] = []
-    if let binDir = ProcessInfo.processInfo.environment["SLUICE_BIN_DIR"] {
-        directories.append(URL(fileURLWithPath: binDir))
-    }
-    directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-    directories.append(Bundle.main.bundleURL)
-    for directory in directories {
-        for name in ["sluice-broker", "SluiceBroker"] {
-            let candidate = directory.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-    }
-    return nil
-}()
-
 /// Lines a process writes to a pipe, as they arrive.
 private final class LineReader: Sendable {
     private let state = Mutex<(buffer: [UInt8], lines: [String])>(([], []))

@@ -1,5 +1,17 @@
 import SluiceKafka
+import SluiceTesting
 import Testing
+
+/// Starts `sluice-broker` in its own process with `topics`.
+///
+/// Outages are taken there and not in an in-process ``KafkaMockCluster``: setting a mock
+/// broker down re-binds its port, and librdkafka 2.0.2 aborts the whole process when that
+/// bind fails, which it does when another test spawns a child process at that moment (see
+/// ``KafkaMockCluster/setBrokerDown(_:)``). The broker process spawns nothing.
+private func outageBroker(_ topics: [(name: String, partitions: Int)]) async throws -> DevBrokerProcess {
+    let executable = try #require(brokerExecutable, "sluice-broker is not built")
+    return try await DevBrokerProcess(executable: executable.path, topics: topics)
+}
 
 @Suite("Faults: injected errors, broker outages")
 struct FaultToleranceTests {
@@ -49,12 +61,14 @@ struct FaultToleranceTests {
 
     @Test("records sent while the broker is down arrive once it is back, none lost")
     func brokerDownThenUp() async throws {
-        let cluster = try KafkaMockCluster(logger: testLogger)
-        try cluster.createTopic("telemetry", partitions: 2)
+        let broker = try await outageBroker([("telemetry", 2)])
+        defer { broker.stop() }
         let deliveries = DeliveryCollector()
         let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+            configuration: producerConfiguration(bootstrapServers: broker.bootstrapServers), logger: testLogger,
+            onDelivery: deliveries.handler)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(bootstrapServers: broker.bootstrapServers), logger: testLogger)
         try consumer.assign(allPartitions("telemetry", count: 2))
 
         func records(_ range: Range<Int>) -> [KafkaOutgoingRecord] {
@@ -65,11 +79,11 @@ struct FaultToleranceTests {
         var received = try await consume(consumer, count: 50)
         #expect(received.count == 50)
 
-        try cluster.setBrokerDown(1)
+        #expect(try await broker.control("down 1") == "ok")
         _ = try await producer.send(contentsOf: records(50..<100))
         // Nothing can be delivered while the only broker is down.
         await #expect(throws: KafkaError.self) { try await producer.flush(timeout: .milliseconds(500)) }
-        try cluster.setBrokerUp(1)
+        #expect(try await broker.control("up 1") == "ok")
         try await producer.flush(timeout: .seconds(30))
         #expect(deliveries.all.count == 100)
         #expect(deliveries.all.values.allSatisfy { $0.error == nil })
@@ -84,12 +98,13 @@ struct FaultToleranceTests {
 
     @Test("closing with records stuck behind a down broker reports each of them as failed")
     func closeReportsStuckRecords() async throws {
-        let cluster = try KafkaMockCluster(logger: testLogger)
-        try cluster.createTopic("stuck", partitions: 1)
+        let broker = try await outageBroker([("stuck", 1)])
+        defer { broker.stop() }
         let deliveries = DeliveryCollector()
         let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
-        try cluster.setBrokerDown(1)
+            configuration: producerConfiguration(bootstrapServers: broker.bootstrapServers), logger: testLogger,
+            onDelivery: deliveries.handler)
+        #expect(try await broker.control("down 1") == "ok")
         let ids = try await producer.send(
             contentsOf: (0..<5).map { KafkaOutgoingRecord(topic: "stuck", value: [UInt8]("\($0)")) })
         let clock = ContinuousClock()

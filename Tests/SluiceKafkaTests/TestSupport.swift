@@ -45,7 +45,15 @@ func consumerConfiguration(
     _ cluster: KafkaMockCluster, group: String? = nil,
     strategy: KafkaConsumerConfiguration.RebalanceStrategy = .eager
 ) -> KafkaConsumerConfiguration {
-    var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: group)
+    consumerConfiguration(bootstrapServers: cluster.bootstrapServers, group: group, strategy: strategy)
+}
+
+/// Consumer settings for tests against any broker address.
+func consumerConfiguration(
+    bootstrapServers: [String], group: String? = nil,
+    strategy: KafkaConsumerConfiguration.RebalanceStrategy = .eager
+) -> KafkaConsumerConfiguration {
+    var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers, groupID: group)
     configuration.sessionTimeout = .seconds(6)
     configuration.heartbeatInterval = .milliseconds(500)
     configuration.rebalanceStrategy = strategy
@@ -57,7 +65,12 @@ func consumerConfiguration(
 
 /// Producer settings for tests.
 func producerConfiguration(_ cluster: KafkaMockCluster) -> KafkaProducerConfiguration {
-    var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
+    producerConfiguration(bootstrapServers: cluster.bootstrapServers)
+}
+
+/// Producer settings for tests against any broker address.
+func producerConfiguration(bootstrapServers: [String]) -> KafkaProducerConfiguration {
+    var configuration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
     configuration.common.properties["reconnect.backoff.max.ms"] = "500"
     configuration.linger = .milliseconds(2)
     return configuration
@@ -107,3 +120,20 @@ func eventually(
 func allPartitions(_ topic: String, count: Int, at offset: Int64 = KafkaOffset.beginning) -> [KafkaTopicPartition: Int64] {
     Dictionary(uniqueKeysWithValues: (0..<count).map { (KafkaTopicPartition(topic: topic, partition: Int32($0)), offset) })
 }
+
+/// The built `sluice-broker` executable, next to the test bundle or in `SLUICE_BIN_DIR`.
+let brokerExecutable: URL? = {
+    var directories: [URL] = []
+    if let binDir = ProcessInfo.processInfo.environment["SLUICE_BIN_DIR"] {
+        directories.append(URL(fileURLWithPath: binDir))
+    }
+    directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+    directories.append(Bundle.main.bundleURL)
+    for directory in directories {
+        for name in ["sluice-broker", "SluiceBroker"] {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+    }
+    return nil
+}()
