@@ -10,6 +10,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 scratch="$here/.build"
 
+# SwiftPM keeps the build plan of a path dependency across runs and does not notice files
+# added to or removed from the root package; drop the plan so it is made anew (the build
+# itself stays incremental).
+rm -f "$scratch"/*.yaml "$scratch"/*/release/description.json
+
 swift build -c release --package-path "$here" --scratch-path "$scratch" --product sluice-broker
 swift build -c release --package-path "$here" --scratch-path "$scratch" --product sluice-bench
 bin="$(swift build -c release --package-path "$here" --scratch-path "$scratch" --show-bin-path)"

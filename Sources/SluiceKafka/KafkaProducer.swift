@@ -1,5 +1,4 @@
 internal import CRdKafka
-import Dispatch
 public import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -12,9 +11,10 @@ import Darwin
 /// partitioning and a delivery report for every record.
 ///
 /// ``send(_:)`` only enqueues: it hands the record to librdkafka and returns an id at
-/// once. The outcome arrives later through the `onDelivery` handler, called on the
-/// producer's own delivery thread, one report at a time, in the order librdkafka reports
-/// them. When librdkafka's queue is full, `send` waits on a dedicated thread (never the
+/// once. The outcome arrives later through the `onDelivery` handler, one report at a time,
+/// in the order librdkafka reports them: on the producer's own delivery thread, or on the
+/// thread calling `send`, which hands out the reports queued at that moment now and then
+/// (like a C loop calling `rd_kafka_poll` between sends). When librdkafka's queue is full, `send` waits on a dedicated thread (never the
 /// cooperative pool) until there is room, so no record is rejected for lack of space.
 public final class KafkaProducer: Sendable {
     private let client: RDKafkaClient
@@ -30,8 +30,9 @@ public final class KafkaProducer: Sendable {
     /// - Parameters:
     ///   - configuration: The producer settings.
     ///   - logger: Where the producer and librdkafka log.
-    ///   - onDelivery: Called once per record with its final outcome, on the producer's
-    ///     delivery thread. Keep it short; it delays later reports.
+    ///   - onDelivery: Called once per record with its final outcome, one call at a time, on
+    ///     the producer's delivery thread or a thread calling `send`. Keep it short and
+    ///     non-blocking; it delays later reports and sends.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` when the
     ///   configuration is invalid.
     public init(
@@ -60,45 +61,41 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues `record` and returns the id its ``KafkaDeliveryReport`` will carry.
     ///
+    /// Prefer ``send(contentsOf:)`` for many records: each call moves to the send thread.
+    ///
     /// - Throws: ``KafkaError/Code/closed`` after ``close(timeout:)``,
     ///   ``KafkaError/Code/fatal`` after a fatal producer error, or the error librdkafka
     ///   gives for an unacceptable record (for example one larger than `message.max.bytes`).
     public func send(_ record: KafkaOutgoingRecord) async throws -> UInt64 {
-        try checkOpen()
-        let id = nextID.add(1, ordering: .relaxed).oldValue
-        let client = client
-        if try Self.produce(record, id: id, client: client) { return id }
-        try await sendThread.run { () throws -> Void in
-            try Self.produceWaiting(record, id: id, client: client)
-        }
-        return id
+        try await send(contentsOf: [record])[0]
     }
 
     /// Enqueues `records` in order and returns their ids, in the same order.
     ///
-    /// Cheaper than one ``send(_:)`` per record: if librdkafka's queue fills, the rest of
-    /// the records move to the send thread together.
+    /// The records are handed to librdkafka on the producer's send thread, which also hands
+    /// out the delivery reports queued meanwhile, as a C loop calling `rd_kafka_poll` between
+    /// sends would: librdkafka then frees its copies of delivered records on the thread that
+    /// allocated them. (A plain C loop serving reports on a second thread instead ran about
+    /// 30 % slower and used about 40 % more CPU here.) While librdkafka's queue is full the
+    /// send thread serves reports until there is room.
+    ///
+    /// - Throws: as ``send(_:)``; records before the one that failed were enqueued.
     public func send(contentsOf records: [KafkaOutgoingRecord]) async throws -> [UInt64] {
         try checkOpen()
         guard !records.isEmpty else { return [] }
         let first = nextID.add(UInt64(records.count), ordering: .relaxed).oldValue
-        let ids = (0..<UInt64(records.count)).map { first + $0 }
         let client = client
-        var index = 0
-        while index < records.count {
-            guard try Self.produce(records[index], id: ids[index], client: client) else { break }
-            index += 1
-        }
-        if index < records.count {
-            let rest = Array(records[index...])
-            let restIDs = Array(ids[index...])
-            try await sendThread.run { () throws -> Void in
-                for (record, id) in zip(rest, restIDs) {
-                    try Self.produceWaiting(record, id: id, client: client)
+        let deliveryLoop = deliveryLoop
+        try await sendThread.run { () throws -> Void in
+            try deliveryLoop.servingOnThisThread { serve in
+                for (offset, record) in records.enumerated() {
+                    try Self.produce(record, id: first + UInt64(offset), client: client, serve: serve)
+                    if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
                 }
+                serve.handOutQueued(waitingUpTo: 0)
             }
         }
-        return ids
+        return (0..<UInt64(records.count)).map { first + $0 }
     }
 
     /// Waits until every record sent so far has a delivery report (delivered or failed).
@@ -176,24 +173,23 @@ public final class KafkaProducer: Sendable {
 
     // MARK: Producing
 
-    /// Tries to enqueue once. Returns `false` when librdkafka's queue is full.
-    private static func produce(_ record: KafkaOutgoingRecord, id: UInt64, client: RDKafkaClient) throws -> Bool {
-        guard let error = produceva(record, id: id, handle: client.handle) else { return true }
-        if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-            rd_kafka_error_destroy(error)
-            return false
-        }
-        throw KafkaError.consuming(error, "sending to \(record.topic)")
-    }
+    /// How many records the send thread enqueues between handing out delivery reports.
+    private static let serveInterval = 1_024
 
-    /// Enqueues, waiting for room while the queue is full. Runs on the send thread.
-    private static func produceWaiting(
-        _ record: KafkaOutgoingRecord, id: UInt64, client: RDKafkaClient
+    /// Enqueues `record`, handing out delivery reports while librdkafka's queue is full.
+    private static func produce(
+        _ record: KafkaOutgoingRecord, id: UInt64, client: RDKafkaClient, serve: DeliveryLoop.Server
     ) throws {
-        while try !produce(record, id: id, client: client) {
-            if client.context.isClosing.load(ordering: .relaxed) { throw KafkaError(.closed, "the producer closed while waiting for queue space") }
-            // Room appears as deliveries complete; the delivery thread frees it, not us.
-            usleep(1_000)
+        while let error = produceva(record, id: id, handle: client.handle) {
+            guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                throw KafkaError.consuming(error, "sending to \(record.topic)")
+            }
+            rd_kafka_error_destroy(error)
+            if client.context.isClosing.load(ordering: .relaxed) {
+                throw KafkaError(.closed, "the producer closed while waiting for queue space")
+            }
+            // Room appears as delivery reports are handed out (librdkafka then frees the records).
+            serve.handOutQueued(waitingUpTo: 1)
         }
     }
 
@@ -259,114 +255,6 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPoi
         return withUnsafeBytes(of: &empty) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
     }
     return bytes.withUnsafeBytes { body($0) }
-}
-
-// MARK: - Delivery thread
-
-/// Serves the producer's main event queue on a dedicated thread: delivery reports go to
-/// `onDelivery`, errors to the log.
-///
-/// `@unchecked Sendable`: `queue` is created in `init` and destroyed in `deinit`; in between,
-/// librdkafka allows polling it on `thread` while other threads yield it; the rest is atomic
-/// or lock-protected.
-private final class DeliveryLoop: @unchecked Sendable {
-    private let client: RDKafkaClient
-    private let queue: OpaquePointer
-    private let thread: DispatchQueue
-    private let onDelivery: @Sendable (KafkaDeliveryReport) -> Void
-    private let isStopping = Atomic<Bool>(false)
-    private let isIdle = Mutex<[CheckedContinuation<Void, Never>]>([])
-
-    init(client: RDKafkaClient, label: String, onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
-        self.client = client
-        self.queue = rd_kafka_queue_get_main(client.handle)
-        self.thread = DispatchQueue(label: label)
-        self.onDelivery = onDelivery
-    }
-
-    func start() {
-        thread.async { self.run() }
-    }
-
-    /// Asks the loop to finish; it drains queued events first.
-    func stop() {
-        isStopping.store(true, ordering: .sequentiallyConsistent)
-        rd_kafka_queue_yield(queue)
-    }
-
-    /// Stops the loop and waits until it has handed out every queued report.
-    func stopAndWait() async {
-        stop()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            thread.async { continuation.resume() }
-        }
-    }
-
-    /// Waits until every event queued now has been served.
-    func drained() async {
-        guard !isStopping.load(ordering: .relaxed) else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            isIdle.withLock { $0.append(continuation) }
-            rd_kafka_queue_yield(queue)
-        }
-    }
-
-    private func run() {
-        while true {
-            let stopping = isStopping.load(ordering: .sequentiallyConsistent)
-            if let event = rd_kafka_queue_poll(queue, stopping ? 0 : 100) {
-                handle(event)
-                rd_kafka_event_destroy(event)
-                continue
-            }
-            if rd_kafka_queue_length(queue) == 0 {
-                for waiter in isIdle.withLock({ waiters in defer { waiters = [] }; return waiters }) {
-                    waiter.resume()
-                }
-                if stopping { break }
-            }
-        }
-    }
-
-    deinit {
-        rd_kafka_queue_destroy(queue)
-    }
-
-    private func handle(_ event: OpaquePointer) {
-        switch Int32(rd_kafka_event_type(event)) {
-        case Int32(RD_KAFKA_EVENT_DR):
-            // Reports of one event mostly share a topic: make its name once, not once per record.
-            var namedTopic: (handle: OpaquePointer?, name: String) = (nil, "")
-            while let message = rd_kafka_event_message_next(event) {
-                let err = message.pointee.err
-                let id = UInt64(UInt(bitPattern: message.pointee._private))
-                if namedTopic.handle != message.pointee.rkt {
-                    namedTopic = (message.pointee.rkt, message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
-                }
-                let topic = namedTopic.name
-                let report = KafkaDeliveryReport(
-                    id: id, topic: topic, partition: message.pointee.partition,
-                    offset: err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset >= 0
-                        ? message.pointee.offset : nil,
-                    error: err == RD_KAFKA_RESP_ERR_NO_ERROR
-                        ? nil : KafkaError.rdKafka(err, "delivering record \(id) to \(topic)"))
-                onDelivery(report)
-            }
-        case Int32(RD_KAFKA_EVENT_ERROR):
-            let err = rd_kafka_event_error(event)
-            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
-            client.context.errorCount.add(1, ordering: .relaxed)
-            client.context.logger.log(
-                level: rd_kafka_event_error_is_fatal(event) != 0 ? .error : .warning,
-                "producer error: \(text)",
-                metadata: [
-                    "sluice.kafka.error": "\(String(cString: rd_kafka_err2name(err)))",
-                    "sluice.kafka.fatal": "\(rd_kafka_event_error_is_fatal(event) != 0)",
-                ])
-        default:
-            break
-        }
-    }
 }
 
 extension KafkaProducer {

@@ -180,6 +180,19 @@ void raw_kafka_producer_flush(raw_kafka_producer *producer, int timeout_ms, raw_
     out->records = producer->delivered;
 }
 
+int raw_kafka_producer_warm_up(raw_kafka_producer *producer, const char *topic, char *error, size_t error_size) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(producer->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE("warm-up", 7),
+                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (!err) err = rd_kafka_flush(producer->rk, 30000);
+    if (!err && producer->failed > 0) err = RD_KAFKA_RESP_ERR__FAIL;
+    if (err) {
+        snprintf(error, error_size, "warm-up: %s %s", rd_kafka_err2str(err), producer->first_error);
+        return -1;
+    }
+    producer->delivered = 0;
+    return 0;
+}
+
 void raw_kafka_producer_destroy(raw_kafka_producer *producer) {
     if (!producer) return;
     rd_kafka_destroy(producer->rk);

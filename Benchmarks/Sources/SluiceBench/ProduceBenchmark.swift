@@ -3,7 +3,9 @@ import SluiceKafka
 
 /// The producer comparison: the plain C produce loop against
 /// `KafkaProducer.send(contentsOf:)`, same records, same settings (idempotent, linger 5 ms,
-/// queue of 100,000, payloads copied), each into a fresh topic.
+/// queue of 100,000, payloads copied), each into a fresh topic. Each producer first sends one
+/// uncounted record to its topic and waits for it, so that neither side's figure includes
+/// connecting, acquiring the idempotent producer id or learning the topic's partitions.
 struct ProduceComparison: Sendable {
     var c: [LoopResult]
     var swift: [LoopResult]
@@ -19,29 +21,36 @@ struct ProduceComparison: Sendable {
         var c: [LoopResult] = []
         var swift: [LoopResult] = []
         for round in 1...rounds {
-            let cTopic = "produce-c-\(round)-\(Measure.wallMilliseconds())"
-            try await broker.createTopic(cTopic, partitions: partitions)
-            let producer = try RawKafka.Producer(bootstrap: broker.bootstrap)
-            try producer.send(flat, topic: cTopic)
-            let cRun = try producer.flush()
-            progress("produce round \(round): C     \(Format.rate(cRun.recordsPerSecond)) (cpu \(Format.seconds(cRun.cpuSeconds)))")
-            c.append(cRun)
-
-            let swiftTopic = "produce-swift-\(round)-\(Measure.wallMilliseconds())"
-            try await broker.createTopic(swiftTopic, partitions: partitions)
-            let outgoing = (0..<count).map { i in
-                KafkaOutgoingRecord(topic: swiftTopic, key: Array(flat.key(i)), value: Array(flat.value(i)))
+            // The broker slows down as it fills; alternate which side goes first.
+            let sides = round % 2 == 1 ? [false, true] : [true, false]
+            for isSwift in sides {
+                let topic = "produce-\(isSwift ? "swift" : "c")-\(round)-\(Measure.wallMilliseconds())"
+                try await broker.createTopic(topic, partitions: partitions)
+                if isSwift {
+                    let outgoing = (0..<count).map { i in
+                        KafkaOutgoingRecord(topic: topic, key: Array(flat.key(i)), value: Array(flat.value(i)))
+                    }
+                    let swiftRun = try await swiftProduce(
+                        outgoing, warmUp: KafkaOutgoingRecord(topic: topic, value: Array("warm-up".utf8)), batch: batch,
+                        bootstrap: broker.bootstrap, logger: logger)
+                    progress("produce round \(round): Swift \(Format.rate(swiftRun.recordsPerSecond)) (cpu \(Format.seconds(swiftRun.cpuSeconds)))")
+                    swift.append(swiftRun)
+                } else {
+                    let producer = try RawKafka.Producer(bootstrap: broker.bootstrap)
+                    try producer.warmUp(topic: topic)
+                    try producer.send(flat, topic: topic)
+                    let cRun = try producer.flush()
+                    progress("produce round \(round): C     \(Format.rate(cRun.recordsPerSecond)) (cpu \(Format.seconds(cRun.cpuSeconds)))")
+                    c.append(cRun)
+                }
+                try verifyRetained(topic: topic, partitions: partitions, expected: count + 1, broker: broker)
             }
-            let swiftRun = try await swiftProduce(outgoing, batch: batch, bootstrap: broker.bootstrap, logger: logger)
-            progress("produce round \(round): Swift \(Format.rate(swiftRun.recordsPerSecond)) (cpu \(Format.seconds(swiftRun.cpuSeconds)))")
-            swift.append(swiftRun)
-            try verifyRetained(topic: swiftTopic, partitions: partitions, expected: count, broker: broker)
         }
         return ProduceComparison(c: c, swift: swift)
     }
 
     static func swiftProduce(
-        _ records: [KafkaOutgoingRecord], batch: Int, bootstrap: String, logger: Logger
+        _ records: [KafkaOutgoingRecord], warmUp: KafkaOutgoingRecord, batch: Int, bootstrap: String, logger: Logger
     ) async throws -> LoopResult {
         let failures = FailureCount()
         let producer = try KafkaProducer(
@@ -49,6 +58,8 @@ struct ProduceComparison: Sendable {
         ) { report in
             if report.error != nil { failures.increment() }
         }
+        _ = try await producer.send(warmUp)
+        try await producer.flush(timeout: .seconds(30))
         let cpu = Measure.cpuSeconds()
         let start = Measure.nowNanoseconds()
         var index = 0

@@ -50,6 +50,11 @@ void raw_kafka_producer_send(raw_kafka_producer *producer, const char *topic, co
 /// number delivered without error (failures go to `out->error`).
 void raw_kafka_producer_flush(raw_kafka_producer *producer, int timeout_ms, raw_kafka_result *out);
 
+/// Produces one record to `topic` and waits for it, so that connecting, the producer id and
+/// the topic's metadata are settled before a timed loop; the record is not counted.
+/// Returns 0, or -1 with `error` filled.
+int raw_kafka_producer_warm_up(raw_kafka_producer *producer, const char *topic, char *error, size_t error_size);
+
 /// Destroys the producer.
 void raw_kafka_producer_destroy(raw_kafka_producer *producer);
 

@@ -1,0 +1,188 @@
+internal import CRdKafka
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Serves a producer's main event queue: delivery reports go to `onDelivery`, errors to the log.
+///
+/// While the producer's send thread enqueues records it serves the events itself
+/// (``servingOnThisThread(_:)``), like a C loop calling `rd_kafka_poll` between sends:
+/// serving a report frees librdkafka's copy of the record, which then happens on the thread
+/// that allocated it. The rest of the time a dedicated thread waits for events and serves them.
+///
+/// Events are taken off the queue and handed out only while holding `serving`, so reports
+/// reach `onDelivery` one at a time and in librdkafka's order, whichever thread serves them.
+/// The delivery thread sleeps in `poll(2)` on a pipe librdkafka writes to when the queue
+/// stops being empty, not in `rd_kafka_queue_poll`, so that it never holds `serving` while
+/// waiting.
+///
+/// `@unchecked Sendable`: `queue` and the pipe are created in `init` and released in
+/// `deinit`; in between, librdkafka allows polling the queue from any thread; the rest is
+/// atomic or lock-protected.
+final class DeliveryLoop: @unchecked Sendable {
+    private let client: RDKafkaClient
+    private let queue: OpaquePointer
+    private let thread: DispatchQueue
+    private let onDelivery: @Sendable (KafkaDeliveryReport) -> Void
+    private let isStopping = Atomic<Bool>(false)
+    private let idleWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let serving = Mutex<Void>(())
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+
+    init(client: RDKafkaClient, label: String, onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
+        self.client = client
+        self.queue = rd_kafka_queue_get_main(client.handle)
+        self.thread = DispatchQueue(label: label)
+        self.onDelivery = onDelivery
+        var fds: [Int32] = [-1, -1]
+        let created = pipe(&fds)
+        precondition(created == 0, "DeliveryLoop: pipe failed with errno \(errno)")
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        self.wakeRead = fds[0]
+        self.wakeWrite = fds[1]
+        enableWakeUps()
+    }
+
+    func start() {
+        thread.async { self.run() }
+    }
+
+    /// Asks the loop to finish; it serves the events queued so far first.
+    func stop() {
+        isStopping.store(true, ordering: .sequentiallyConsistent)
+        wake()
+    }
+
+    /// Stops the loop and waits until it has handed out every queued report.
+    func stopAndWait() async {
+        stop()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            thread.async { continuation.resume() }
+        }
+    }
+
+    /// Waits until every event queued now has been served.
+    func drained() async {
+        guard !isStopping.load(ordering: .relaxed) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            idleWaiters.withLock { $0.append(continuation) }
+            wake()
+        }
+    }
+
+    /// The right to hand out events, held by the thread running ``servingOnThisThread(_:)``.
+    struct Server {
+        fileprivate let loop: DeliveryLoop
+
+        /// Hands out every queued event, first waiting up to `milliseconds` for one when none is queued.
+        func handOutQueued(waitingUpTo milliseconds: Int32) {
+            loop.serveQueued(firstWaitingUpTo: milliseconds)
+        }
+    }
+
+    /// Runs `body` on the calling thread as the only thread handing out events; the delivery
+    /// thread sleeps meanwhile (librdkafka stops waking it) and serves what is left afterwards.
+    func servingOnThisThread<Result>(_ body: (Server) throws -> Result) throws -> Result {
+        try serving.withLock { _ in
+            rd_kafka_queue_io_event_enable(queue, -1, nil, 0)
+            defer {
+                enableWakeUps()
+                wake()
+            }
+            return try body(Server(loop: self))
+        }
+    }
+
+    private func enableWakeUps() {
+        var signal: UInt8 = 1
+        rd_kafka_queue_io_event_enable(queue, wakeWrite, &signal, 1)
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+    }
+
+    private func run() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while true {
+            let stopping = isStopping.load(ordering: .sequentiallyConsistent)
+            var wait = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+            // The timeout only bounds how long a missed wake-up could delay reports.
+            _ = poll(&wait, 1, stopping ? 0 : 100)
+            while read(wakeRead, &buffer, buffer.count) > 0 {}
+            // Checked under the lock: no other thread can be handing out a report now.
+            let isEmpty = serving.withLock { _ in
+                serveQueued(firstWaitingUpTo: 0)
+                return rd_kafka_queue_length(queue) == 0
+            }
+            if isEmpty {
+                for waiter in idleWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) {
+                    waiter.resume()
+                }
+                if stopping { break }
+            }
+        }
+    }
+
+    /// Hands out every queued event, waiting up to `milliseconds` for the first. Call with `serving` held.
+    private func serveQueued(firstWaitingUpTo milliseconds: Int32) {
+        var timeout = milliseconds
+        while let event = rd_kafka_queue_poll(queue, timeout) {
+            handle(event)
+            rd_kafka_event_destroy(event)
+            timeout = 0
+        }
+    }
+
+    deinit {
+        rd_kafka_queue_io_event_enable(queue, -1, nil, 0)
+        rd_kafka_queue_destroy(queue)
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    private func handle(_ event: OpaquePointer) {
+        switch Int32(rd_kafka_event_type(event)) {
+        case Int32(RD_KAFKA_EVENT_DR):
+            // Reports of one event mostly share a topic: make its name once, not once per record.
+            var namedTopic: (handle: OpaquePointer?, name: String) = (nil, "")
+            while let message = rd_kafka_event_message_next(event) {
+                let err = message.pointee.err
+                let id = UInt64(UInt(bitPattern: message.pointee._private))
+                if namedTopic.handle != message.pointee.rkt {
+                    namedTopic = (message.pointee.rkt, message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
+                }
+                let topic = namedTopic.name
+                let report = KafkaDeliveryReport(
+                    id: id, topic: topic, partition: message.pointee.partition,
+                    offset: err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset >= 0
+                        ? message.pointee.offset : nil,
+                    error: err == RD_KAFKA_RESP_ERR_NO_ERROR
+                        ? nil : KafkaError.rdKafka(err, "delivering record \(id) to \(topic)"))
+                onDelivery(report)
+            }
+        case Int32(RD_KAFKA_EVENT_ERROR):
+            let err = rd_kafka_event_error(event)
+            let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+            client.context.errorCount.add(1, ordering: .relaxed)
+            client.context.logger.log(
+                level: rd_kafka_event_error_is_fatal(event) != 0 ? .error : .warning,
+                "producer error: \(text)",
+                metadata: [
+                    "sluice.kafka.error": "\(String(cString: rd_kafka_err2name(err)))",
+                    "sluice.kafka.fatal": "\(rd_kafka_event_error_is_fatal(event) != 0)",
+                ])
+        default:
+            break
+        }
+    }
+}
