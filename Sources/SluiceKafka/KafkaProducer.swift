@@ -88,8 +88,8 @@ public final class KafkaProducer: Sendable {
         let deliveryLoop = deliveryLoop
         try await sendThread.run { () throws -> Void in
             try deliveryLoop.servingOnThisThread { serve in
-                for (offset, record) in records.enumerated() {
-                    try Self.produce(record, id: first + UInt64(offset), client: client, serve: serve)
+                for offset in records.indices {
+                    try Self.produce(records[offset], id: first + UInt64(offset), client: client, serve: serve)
                     if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
                 }
                 serve.handOutQueued(waitingUpTo: 0)
@@ -194,6 +194,7 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Calls `rd_kafka_produceva`; returns its error, if any.
+    @inline(__always)
     private static func produceva(_ record: KafkaOutgoingRecord, id: UInt64, handle: OpaquePointer) -> OpaquePointer? {
         var headers: OpaquePointer?
         if !record.headers.isEmpty {
@@ -248,6 +249,7 @@ public final class KafkaProducer: Sendable {
 
 /// Calls `body` with `bytes` in place, or with `nil`. An empty array still yields a
 /// non-nil buffer, so an empty key stays distinct from no key.
+@inline(__always)
 private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
     guard let bytes else { return body(nil) }
     if bytes.isEmpty {

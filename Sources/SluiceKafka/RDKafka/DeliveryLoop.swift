@@ -113,18 +113,22 @@ final class DeliveryLoop: @unchecked Sendable {
 
     private func run() {
         var buffer = [UInt8](repeating: 0, count: 64)
+        var senderWasServing = false
         while true {
             let stopping = isStopping.load(ordering: .sequentiallyConsistent)
             var wait = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
             // The timeout only bounds how long a missed wake-up could delay reports.
-            _ = poll(&wait, 1, stopping ? 0 : 100)
+            _ = poll(&wait, 1, stopping && !senderWasServing ? 0 : 100)
             while read(wakeRead, &buffer, buffer.count) > 0 {}
-            // Checked under the lock: no other thread can be handing out a report now.
-            let isEmpty = serving.withLock { _ in
+            // Never wait for the lock: a send holds it for a whole batch (and Swift's Mutex
+            // spins meanwhile), and wakes this thread when it lets go.
+            // Emptiness is checked under the lock: no other thread can be handing out a report then.
+            let isEmpty = serving.withLockIfAvailable { _ in
                 serveQueued(firstWaitingUpTo: 0)
                 return rd_kafka_queue_length(queue) == 0
             }
-            if isEmpty {
+            senderWasServing = isEmpty == nil
+            if isEmpty == true {
                 for waiter in idleWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) {
                     waiter.resume()
                 }
