@@ -122,7 +122,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// The bytes of the data file in use: pages up to the last one written.
+    ///
+    /// Safe to read while another thread writes: it waits while the map is being grown, since
+    /// LMDB reads the answer from the map itself.
     public var usedBytes: Int {
+        gate.enter()
+        defer { gate.leave() }
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         return (Int(info.me_last_pgno) + 1) * pageSize

@@ -348,6 +348,39 @@ struct LMDBEnvironmentTests {
         }
         #expect(try environment.read { try $0.count(in: table) } == 10_001)
     }
+
+    /// `usedBytes` reads LMDB's map; it once crashed when a commit grew the map meanwhile.
+    @Test func usedBytesCanBeReadWhileAnotherThreadGrowsTheMap() async throws {
+        let directory = TemporaryDirectory()
+        let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 256 << 20)
+        let environment = try LMDBEnvironment(
+            directory: directory.path, configuration: configuration, logger: CapturedLogs().logger())
+        let table = try environment.database(named: "table")
+        let initialMap = environment.mapSize
+        let sizes = try await withThrowingTaskGroup(of: [Int].self) { group in
+            group.addTask {
+                for round in 0 ..< 20 {
+                    try environment.write { txn throws in
+                        for index in 0 ..< 500 {
+                            try txn.put(Array(repeating: 1, count: 200), forKey: bigEndian(round * 500 + index), in: table)
+                        }
+                    }
+                }
+                return []
+            }
+            group.addTask {
+                var seen: [Int] = []
+                for _ in 0 ..< 20_000 { seen.append(environment.usedBytes) }
+                return seen
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(environment.mapSize > initialMap)
+        #expect(sizes.count == 20_000)
+        // Committed data only grows here, so the readings never go down.
+        #expect(zip(sizes, sizes.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(environment.usedBytes >= sizes.last ?? 0)
+    }
 }
 
 func bigEndian(_ value: Int) -> [UInt8] {
