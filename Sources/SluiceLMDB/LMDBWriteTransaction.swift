@@ -87,11 +87,12 @@ public final class LMDBWriteTransaction: LMDBTransaction {
                 isPositioned = try cursor.moveToFirst()
             }
             while isPositioned {
-                if cursor.withCurrent({ key, _ in range.isPastEnd(key) }) { break }
+                guard let key = cursor.withCurrent({ key, _ in range.isPastEnd(key) ? nil : Array(key) }) else { break }
                 try cursor.deleteCurrent()
                 removed += 1
-                // After a delete LMDB leaves the cursor on the following entry.
-                isPositioned = try cursor.moveToCurrent()
+                // Seek past the deleted key: after deleting the database's last entry LMDB's cursor
+                // is left on nothing, and reading it fails with EINVAL instead of "not found".
+                isPositioned = try cursor.seek(toFirstKeyAtOrAfter: key)
             }
             return removed
         }

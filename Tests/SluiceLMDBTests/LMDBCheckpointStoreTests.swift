@@ -85,6 +85,107 @@ struct LMDBCheckpointStoreTests {
         #expect(try store.scanOffsets() == [Self.sums: 88, Self.alerts: -1])
     }
 
+    static let mixedTimers: [StoredTimer] = {
+        var timers: [StoredTimer] = []
+        for index in 0 ..< 40 {
+            timers.append(StoredTimer(fireAtMilliseconds: Int64(index % 7) * 1_000 - 3_000, key: [UInt8(index)], isEventTime: true))
+        }
+        for index in 0 ..< 9 {
+            timers.append(StoredTimer(fireAtMilliseconds: Int64(index % 3) * 1_000, key: [UInt8(index)], isEventTime: false))
+        }
+        timers.append(StoredTimer(fireAtMilliseconds: .max, key: [], isEventTime: true))
+        timers.append(StoredTimer(fireAtMilliseconds: .min, key: [255], isEventTime: true))
+        return timers
+    }()
+
+    @Test func timersOfOneKindComeInChunksEarliestFirst() throws {
+        let directory = TemporaryDirectory()
+        let store = try LMDBCheckpointStore(directory: directory.path)
+        let checkpoint = CheckpointWrite(
+            id: 1,
+            partitions: [
+                Self.orders: PartitionCheckpoint(
+                    progress: PartitionProgress(nextOffset: 1, watermarkMilliseconds: nil, nextSequence: 0),
+                    keyUpdates: [:], timersAdded: Self.mixedTimers),
+                Self.orders1: PartitionCheckpoint(
+                    progress: PartitionProgress(nextOffset: 1, watermarkMilliseconds: nil, nextSequence: 0),
+                    keyUpdates: [:], timersAdded: [StoredTimer(fireAtMilliseconds: 0, key: [1], isEventTime: true)]),
+            ])
+        try store.commit(checkpoint)
+        let reference = InMemoryCheckpointStore()
+        try reference.commit(checkpoint)
+
+        for isEventTime in [true, false] {
+            let expected = Self.mixedTimers.filter { $0.isEventTime == isEventTime }.sorted()
+            var read: [StoredTimer] = []
+            var after: StoredTimer?
+            while true {
+                let chunk = try store.timers(in: Self.orders, isEventTime: isEventTime, after: after, limit: 7)
+                #expect(chunk.count <= 7)
+                read += chunk
+                if chunk.count < 7 { break }
+                after = chunk.last
+            }
+            #expect(read == expected)
+            // The protocol's default (a filter over every timer) agrees.
+            #expect(try reference.timers(in: Self.orders, isEventTime: isEventTime, after: after, limit: 7)
+                == store.timers(in: Self.orders, isEventTime: isEventTime, after: after, limit: 7))
+        }
+        #expect(try store.timers(in: Self.orders, isEventTime: true, after: nil, limit: 0).isEmpty)
+        #expect(try store.timers(in: Self.payments, isEventTime: true, after: nil, limit: 10).isEmpty)
+    }
+
+    /// Format 1 ordered timer keys by time before kind; a store of that format is rewritten once when opened.
+    @Test func aFormat1StoreIsUpgradedWhenOpened() throws {
+        let directory = TemporaryDirectory()
+        try LMDBCheckpointStore(directory: directory.path).commit(
+            CheckpointWrite(
+                id: 3,
+                partitions: [
+                    Self.orders: PartitionCheckpoint(
+                        progress: PartitionProgress(nextOffset: 9, watermarkMilliseconds: 5, nextSequence: 2),
+                        keyUpdates: [[7]: [1, 2, 3]], timersAdded: Self.mixedTimers)
+                ]))
+        // Rewrite the timers and the format record as format 1 wrote them.
+        do {
+            let environment = try LMDBEnvironment(directory: directory.path)
+            let timers = try environment.database(named: LMDBCheckpointSchema.timersDatabase)
+            let meta = try environment.database(named: LMDBCheckpointSchema.metaDatabase)
+            try environment.write { transaction in
+                var keys: [(UInt32, StoredTimer)] = []
+                try transaction.scan(timers) { key, _ in
+                    var reader = LMDBRecordReader(key, decoding: "test")
+                    let id = try reader.readUInt32()
+                    keys.append((id, try LMDBCheckpointSchema.decodeTimerKey(key)))
+                    return .next
+                }
+                #expect(keys.count == Self.mixedTimers.count)
+                try transaction.deleteAll(in: timers, range: .all)
+                for (id, timer) in keys {
+                    var writer = LMDBRecordWriter(capacity: 16)
+                    writer.append(bigEndian: id)
+                    writer.append(ordered: timer.fireAtMilliseconds)
+                    writer.append(timer.isEventTime ? 1 : 0)
+                    writer.append(contentsOf: timer.key)
+                    try transaction.put([], forKey: writer.bytes, in: timers)
+                }
+                try transaction.put(LMDBCheckpointSchema.formatRecord(version: 1), forKey: LMDBCheckpointSchema.formatKey, in: meta)
+            }
+        }
+        do {
+            let store = try LMDBCheckpointStore(directory: directory.path)
+            #expect(try store.timers(in: Self.orders) == Self.mixedTimers.sorted())
+        }
+        // Opened again, the store is format 2 and is left as it is.
+        let store = try LMDBCheckpointStore(directory: directory.path)
+        #expect(try store.timers(in: Self.orders) == Self.mixedTimers.sorted())
+        #expect(
+            try store.timers(in: Self.orders, isEventTime: false, after: nil, limit: 100)
+                == Self.mixedTimers.filter { !$0.isEventTime }.sorted())
+        #expect(try store.lastCheckpointID() == 3)
+        #expect(try store.state(of: [7], in: Self.orders) == [1, 2, 3])
+    }
+
     @Test func commitsAreIncremental() throws {
         let directory = TemporaryDirectory()
         let store = try LMDBCheckpointStore(directory: directory.path)

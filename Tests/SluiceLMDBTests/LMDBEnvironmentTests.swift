@@ -170,6 +170,23 @@ struct LMDBEnvironmentTests {
         #expect(try environment.read { try $0.count(in: table) } == 0)
     }
 
+    /// Deleting up to the last entry of a database once failed with EINVAL when the cursor ran off the end.
+    @Test func deleteAllRemovesTheLastEntriesOfADatabase() throws {
+        let directory = TemporaryDirectory()
+        let environment = try LMDBEnvironment(directory: directory.path)
+        let table = try environment.database(named: "table")
+        try environment.write { txn throws in
+            for group in UInt8(0) ..< 3 {
+                for index in UInt8(0) ..< 200 { try txn.put([index], forKey: [group, index], in: table) }
+            }
+        }
+        #expect(try environment.write { try $0.deleteAll(in: table, range: .prefix([2])) } == 200)
+        #expect(try environment.read { try $0.count(in: table) } == 400)
+        #expect(try environment.write { try $0.deleteAll(in: table, range: .all) } == 400)
+        #expect(try environment.read { try $0.count(in: table) } == 0)
+        #expect(try environment.write { try $0.deleteAll(in: table, range: .all) } == 0)
+    }
+
     @Test func mapGrowsFromATinyInitialSize() throws {
         let directory = TemporaryDirectory()
         let configuration = LMDBConfiguration(initialMapSize: 64 << 10, maximumMapSize: 256 << 20)

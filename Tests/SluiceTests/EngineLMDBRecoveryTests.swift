@@ -76,3 +76,38 @@ struct EngineLMDBRecoveryTests {
             ])
     }
 }
+
+/// Event-time timers come back from the store lazily, a chunk at a time, as the watermark reaches them.
+@Suite("Lazy timer loading after a restart")
+struct LazyTimerLoadingTests {
+    typealias Probe = EngineKeyedProcessorTests.TimerProbe
+
+    @Test("timers load as the watermark reaches them; each fires once; keys not due stay on disk", arguments: [false, true])
+    func timersLoadLazily(onDisk: Bool) async throws {
+        let directory = EngineScratchDirectory()
+        let store: any CheckpointStore = onDisk ? try LMDBCheckpointStore(directory: directory.path) : InMemoryCheckpointStore()
+        let driver = try PipelineTestDriver(Probe.pipeline(), store: store)
+        // More keys than one chunk of stored timers, at two instants.
+        let early = (0 ..< 2_500).map { "early-\($0)" }
+        let late = (0 ..< 2_500).map { "late-\($0)" }
+        for key in early { try await driver.send(json: Probe.Command(key: key, time: 1_000, timerAt: 10_000)) }
+        for key in late { try await driver.send(json: Probe.Command(key: key, time: 1_000, timerAt: 20_000)) }
+        #expect(driver.takeOutputs().isEmpty)
+        try await driver.checkpoint()
+        try driver.restart()
+
+        // A key of this run registers a timer at the same instant as stored ones.
+        try await driver.send(json: Probe.Command(key: "new", time: 15_000, timerAt: 20_000))
+        let firstFired = driver.takeOutputs()
+        #expect(firstFired.count == early.count)
+        #expect(firstFired.allSatisfy { $0 == 10_000 })
+        // Only the keys whose timers fired were read back.
+        #expect(await driver.statistics().keysRestored == UInt64(early.count))
+
+        try await driver.checkpoint()
+        try await driver.endOfInput()
+        let secondFired = driver.takeOutputs()
+        #expect(secondFired.count == late.count + 1)
+        #expect(secondFired.allSatisfy { $0 == 20_000 })
+    }
+}

@@ -146,6 +146,16 @@ public struct StoredTimer: Hashable, Sendable, Codable, Comparable {
     }
 }
 
+extension CheckpointStore {
+    /// Filters ``timers(in:)``; stores that can seek should do better.
+    public func timers(in partition: InputPartition, isEventTime: Bool, after: StoredTimer?, limit: Int) throws -> [StoredTimer] {
+        Array(
+            try timers(in: partition).lazy
+                .filter { timer in timer.isEventTime == isEventTime && (after.map { $0 < timer } ?? true) }
+                .prefix(limit))
+    }
+}
+
 /// Everything one input partition changes in one checkpoint.
 public struct PartitionCheckpoint: Sendable, Equatable {
     /// Progress as of this checkpoint.
@@ -217,6 +227,10 @@ public protocol CheckpointStore: Sendable {
     func keys(in partition: InputPartition) throws -> [[UInt8]]
     /// The pending timers of one partition, earliest first.
     func timers(in partition: InputPartition) throws -> [StoredTimer]
+    /// Up to `limit` pending timers of one partition and time domain that come after `after`
+    /// (all when `nil`), earliest first, in ``StoredTimer`` order. The engine reads event-time
+    /// timers this way, a chunk at a time as the watermark reaches them, instead of all at once.
+    func timers(in partition: InputPartition, isEventTime: Bool, after: StoredTimer?, limit: Int) throws -> [StoredTimer]
     /// The outbox, in key order.
     func outbox() throws -> [OutboxEntry]
     /// The offsets from which a restart must scan each output partition.

@@ -5,7 +5,7 @@
 /// | `checkpoint.meta`          | `format`, `checkpoint_id`, `next_partition_id`      | magic + version; id; counter |
 /// | `checkpoint.partitions`    | input partition                                     | partition id + progress |
 /// | `checkpoint.state`         | partition id + encoded key                          | encoded state |
-/// | `checkpoint.timers`        | partition id + fire time + kind + encoded key       | empty |
+/// | `checkpoint.timers`        | partition id + kind + fire time + encoded key       | empty |
 /// | `checkpoint.outbox`        | writer partition + sequence                         | destination, record key, value, headers |
 /// | `checkpoint.scan_offsets`  | output partition                                    | offset |
 ///
@@ -13,9 +13,14 @@
 /// number; a partition id is a 4-byte number given to an input partition when it first
 /// appears, so that every state and timer key carries a short prefix. Integers in keys are
 /// big-endian with the sign bit flipped, so that LMDB's byte order is numeric order.
+///
+/// Timers are grouped by kind (processing time `0`, event time `1`) before their fire time,
+/// so that a restart can load a partition's event-time timers lazily, earliest first, as the
+/// watermark reaches them. Format 1 put the fire time before the kind; opening such a store
+/// rewrites its timer keys once (``LMDBCheckpointStore``).
 enum LMDBCheckpointSchema {
     /// The checkpoint format this build writes and the newest it reads.
-    static let formatVersion: UInt32 = 1
+    static let formatVersion: UInt32 = 2
     static let formatMagic: [UInt8] = Array("SLUICECP".utf8)
 
     static let metaDatabase = "checkpoint.meta"
@@ -131,24 +136,52 @@ enum LMDBCheckpointSchema {
     static func timerKey(partitionID: UInt32, timer: StoredTimer) -> [UInt8] {
         var writer = LMDBRecordWriter(capacity: 13 + timer.key.count)
         writer.append(bigEndian: partitionID)
-        writer.append(ordered: timer.fireAtMilliseconds)
-        // Processing-time timers sort before event-time timers of the same instant, as in `StoredTimer.<`.
         writer.append(timer.isEventTime ? 1 : 0)
+        writer.append(ordered: timer.fireAtMilliseconds)
         writer.append(contentsOf: timer.key)
+        return writer.bytes
+    }
+
+    /// The first possible timer key of a partition's timers of one kind firing at or after `time`.
+    static func timerKeyStart(partitionID: UInt32, isEventTime: Bool, time: Int64) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 13)
+        writer.append(bigEndian: partitionID)
+        writer.append(isEventTime ? 1 : 0)
+        writer.append(ordered: time)
+        return writer.bytes
+    }
+
+    /// The prefix shared by a partition's timers of one kind.
+    static func timerKindPrefix(partitionID: UInt32, isEventTime: Bool) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 5)
+        writer.append(bigEndian: partitionID)
+        writer.append(isEventTime ? 1 : 0)
         return writer.bytes
     }
 
     static func decodeTimerKey(_ bytes: UnsafeRawBufferPointer) throws -> StoredTimer {
         var reader = LMDBRecordReader(bytes, decoding: "timer")
         _ = try reader.readUInt32()
+        let isEventTime = try readTimerKind(&reader)
         let fireAt = try reader.readOrderedInt64()
-        let isEventTime: Bool
+        return StoredTimer(fireAtMilliseconds: fireAt, key: reader.readRest(), isEventTime: isEventTime)
+    }
+
+    /// Decodes a timer key of format 1 (partition id, fire time, kind, encoded key).
+    static func decodeVersion1TimerKey(_ bytes: UnsafeRawBufferPointer) throws -> (partitionID: UInt32, timer: StoredTimer) {
+        var reader = LMDBRecordReader(bytes, decoding: "timer of format 1")
+        let partitionID = try reader.readUInt32()
+        let fireAt = try reader.readOrderedInt64()
+        let isEventTime = try readTimerKind(&reader)
+        return (partitionID, StoredTimer(fireAtMilliseconds: fireAt, key: reader.readRest(), isEventTime: isEventTime))
+    }
+
+    private static func readTimerKind(_ reader: inout LMDBRecordReader) throws -> Bool {
         switch try reader.readByte() {
-        case 0: isEventTime = false
-        case 1: isEventTime = true
+        case 0: return false
+        case 1: return true
         case let kind: throw reader.corrupted("timer kind \(kind)")
         }
-        return StoredTimer(fireAtMilliseconds: fireAt, key: reader.readRest(), isEventTime: isEventTime)
     }
 
     // MARK: Outbox

@@ -73,6 +73,7 @@ public final class LMDBCheckpointStore: CheckpointStore {
                             + "this build reads versions up to \(LMDBCheckpointSchema.formatVersion). Run a newer "
                             + "Sluice, or restore a state directory written by this version.")
                 }
+                if version == 1 { try upgradeTimersFromVersion1(in: transaction) }
                 return
             }
             guard try transaction.get(LMDBCheckpointSchema.checkpointIDKey, in: meta) == nil else {
@@ -85,6 +86,23 @@ public final class LMDBCheckpointStore: CheckpointStore {
                 LMDBCheckpointSchema.formatRecord(version: LMDBCheckpointSchema.formatVersion),
                 forKey: LMDBCheckpointSchema.formatKey, in: meta)
         }
+    }
+
+    /// Rewrites format-1 timer keys (time before kind) in the current layout, in the same
+    /// transaction as the new format record.
+    private func upgradeTimersFromVersion1(in transaction: LMDBWriteTransaction) throws {
+        var timers: [(partitionID: UInt32, timer: StoredTimer)] = []
+        try transaction.scan(timerKeys) { key, _ in
+            timers.append(try LMDBCheckpointSchema.decodeVersion1TimerKey(key))
+            return .next
+        }
+        try transaction.removeAll(in: timerKeys)
+        for (partitionID, timer) in timers {
+            try transaction.put([], forKey: LMDBCheckpointSchema.timerKey(partitionID: partitionID, timer: timer), in: timerKeys)
+        }
+        try transaction.put(
+            LMDBCheckpointSchema.formatRecord(version: LMDBCheckpointSchema.formatVersion),
+            forKey: LMDBCheckpointSchema.formatKey, in: meta)
     }
 
     // MARK: Reading
@@ -140,6 +158,25 @@ public final class LMDBCheckpointStore: CheckpointStore {
             try transaction.scan(timerKeys, range: .prefix(LMDBCheckpointSchema.partitionPrefix(id))) { key, _ in
                 result.append(try LMDBCheckpointSchema.decodeTimerKey(key))
                 return .next
+            }
+            // Stored by kind, then time; merged here.
+            return result.sorted()
+        }
+    }
+
+    /// Up to `limit` timers of one partition and kind after `after`, earliest first, read by
+    /// seeking to `after` (the key layout orders each kind's timers by time, then key).
+    public func timers(in partition: InputPartition, isEventTime: Bool, after: StoredTimer?, limit: Int) throws -> [StoredTimer] {
+        guard limit > 0 else { return [] }
+        return try environment.read { transaction in
+            guard let id = try partitionRecord(partition, in: transaction)?.id else { return [] }
+            let prefix = LMDBCheckpointSchema.timerKindPrefix(partitionID: id, isEventTime: isEventTime)
+            // The smallest key after `after`'s own key is that key followed by a zero byte.
+            let start = after.map { LMDBCheckpointSchema.timerKey(partitionID: id, timer: $0) + [0] }
+            var result: [StoredTimer] = []
+            try transaction.scan(timerKeys, range: .prefix(prefix, from: start)) { key, _ in
+                result.append(try LMDBCheckpointSchema.decodeTimerKey(key))
+                return result.count < limit ? .next : .stop
             }
             return result
         }

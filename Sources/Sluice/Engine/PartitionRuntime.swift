@@ -24,6 +24,11 @@ final class PartitionRuntime<Processor: KeyedProcessor> {
     var dirtySlots: [KeySlot] = []
     var eventTimers = TimerHeap<Processor.Key>()
     var processingTimers = TimerHeap<Processor.Key>()
+    /// The last event-time timer read from the store into ``eventTimers``; the store's
+    /// event-time timers are read lazily, earliest first, as the watermark reaches them.
+    var lastLoadedEventTimer: StoredTimer?
+    /// Whether the store may hold event-time timers after ``lastLoadedEventTimer``.
+    var mayHaveUnloadedEventTimers = false
     /// Timer changes since the last checkpoint: `true` added, `false` removed (last change wins).
     var timerChanges: [StoredTimer: Bool] = [:]
 

@@ -42,14 +42,13 @@ package actor Router<Processor: KeyedProcessor> {
             nextOffset: progress?.nextOffset ?? -1,
             nextSequence: progress?.nextSequence ?? 0)
         if let store {
-            for timer in try store.timers(in: partition) {
-                let key = try decoder.decode(Processor.Key.self, from: timer.key)
-                if timer.isEventTime {
-                    runtime.eventTimers.insert(time: timer.fireAtMilliseconds, key: key)
-                } else {
-                    runtime.processingTimers.insert(time: timer.fireAtMilliseconds, key: key)
-                }
+            for timer in try store.timers(in: partition, isEventTime: false, after: nil, limit: .max) {
+                runtime.processingTimers.insert(time: timer.fireAtMilliseconds, key: try decoder.decode(Processor.Key.self, from: timer.key))
             }
+            // Event-time timers load as the watermark reaches them: a restart with millions
+            // of open windows reads only the chunk each partition needs now.
+            runtime.mayHaveUnloadedEventTimers = true
+            try loadEventTimers(in: runtime, through: restoredWatermark?.millisecondsSinceEpoch ?? .min)
         }
         partitions[partition] = runtime
         return progress?.nextOffset
@@ -336,8 +335,31 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
+    /// How many stored event-time timers one read brings into memory.
+    private static var timerChunk: Int { 1_024 }
+
+    /// Reads the store's event-time timers that fire at or before `time` (and the rest of
+    /// their chunk) into memory. Timers registered in this run are in memory already; one
+    /// also read back from the store after a checkpoint fires twice, and the key actor
+    /// ignores the second (it is no longer registered), as it does a timer cancelled in
+    /// this run but still in the store.
+    private func loadEventTimers(in runtime: PartitionRuntime<Processor>, through time: Int64) throws {
+        guard let store else { return }
+        while runtime.mayHaveUnloadedEventTimers {
+            if let last = runtime.lastLoadedEventTimer, last.fireAtMilliseconds > time { return }
+            let chunk = try store.timers(
+                in: runtime.partition, isEventTime: true, after: runtime.lastLoadedEventTimer, limit: Self.timerChunk)
+            for timer in chunk {
+                runtime.eventTimers.insert(time: timer.fireAtMilliseconds, key: try decoder.decode(Processor.Key.self, from: timer.key))
+            }
+            runtime.lastLoadedEventTimer = chunk.last ?? runtime.lastLoadedEventTimer
+            runtime.mayHaveUnloadedEventTimers = chunk.count == Self.timerChunk
+        }
+    }
+
     private func fireEventTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
         guard let watermark = runtime.watermark.current else { return }
+        try loadEventTimers(in: runtime, through: watermark.millisecondsSinceEpoch)
         // Timers may register further timers that are already due; loop until none are.
         while true {
             let due = runtime.eventTimers.popDue(atOrBefore: watermark.millisecondsSinceEpoch)
