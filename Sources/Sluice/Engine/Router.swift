@@ -217,8 +217,8 @@ package actor Router<Processor: KeyedProcessor> {
     package struct PreparedPartition: Sendable {
         var progress: PartitionProgress
         var states: [(key: [UInt8], stored: KeyActor<Processor>.Stored?)]
-        var timersAdded: [StoredTimer]
-        var timersRemoved: [StoredTimer]
+        /// Timer changes, `true` added and `false` removed; split by ``encode(_:)``, off the pause.
+        var timerChanges: [StoredTimer: Bool]
     }
 
     /// Collects every change since the last checkpoint, per partition, and starts a new interval.
@@ -235,14 +235,10 @@ package actor Router<Processor: KeyedProcessor> {
                 slot.isDirty = false
             }
             runtime.dirtySlots.removeAll(keepingCapacity: true)
-            var added: [StoredTimer] = []
-            var removed: [StoredTimer] = []
-            for (timer, isPresent) in runtime.timerChanges {
-                if isPresent { added.append(timer) } else { removed.append(timer) }
-            }
-            runtime.timerChanges.removeAll(keepingCapacity: true)
-            result[runtime.partition] = PreparedPartition(
-                progress: runtime.progress, states: states, timersAdded: added, timersRemoved: removed)
+            // Moved, not copied or emptied in place: the old table is read and freed off the pause.
+            let timerChanges = runtime.timerChanges
+            runtime.timerChanges = [:]
+            result[runtime.partition] = PreparedPartition(progress: runtime.progress, states: states, timerChanges: timerChanges)
         }
         return result
     }
@@ -257,8 +253,13 @@ package actor Router<Processor: KeyedProcessor> {
             for (key, stored) in change.states {
                 updates[key] = .some(try stored.map { try encoder.encode($0) })
             }
+            var added: [StoredTimer] = []
+            var removed: [StoredTimer] = []
+            for (timer, isPresent) in change.timerChanges {
+                if isPresent { added.append(timer) } else { removed.append(timer) }
+            }
             result[partition] = PartitionCheckpoint(
-                progress: change.progress, keyUpdates: updates, timersAdded: change.timersAdded, timersRemoved: change.timersRemoved)
+                progress: change.progress, keyUpdates: updates, timersAdded: added, timersRemoved: removed)
         }
         return result
     }
