@@ -80,6 +80,8 @@ struct IoTReport: Sendable {
 struct RecoveryReport: Sendable {
     var keys: Int
     var partitions: Int
+    /// The engine's idle time before a key actor passivates; `nil` is the default (60 s).
+    var keyIdleTimeoutMilliseconds: Int?
     var build: ChildResult
     var restart: ChildResult
     var spawnedWallMs: Int64
@@ -97,7 +99,7 @@ struct RecoveryReport: Sendable {
     var restartToRunning: Double? { restart.runningWallMs.map { Double($0 - spawnedWallMs) / 1_000 } }
     var buildPauses: Summary? { Summary(build.checkpointPausesNs.map { Double($0) / 1e6 }) }
 
-    static func run(keys: Int, broker: BenchBroker, logger: Logger) async throws -> RecoveryReport {
+    static func run(keys: Int, keyIdleTimeoutMilliseconds: Int? = nil, broker: BenchBroker, logger: Logger) async throws -> RecoveryReport {
         let partitions = TopicSizing.partitions(forRecords: keys)
         let stamp = Measure.wallMilliseconds()
         let input = "recovery-in-\(stamp)"
@@ -114,7 +116,8 @@ struct RecoveryReport: Sendable {
 
         progress("recovery: building state with \(keys) keys (windows left open)")
         let (build, _) = try runPipelineChild(
-            mode: .build, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: keys)
+            mode: .build, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: keys,
+            keyIdleTimeoutMilliseconds: keyIdleTimeoutMilliseconds)
         let stateBytes = directorySize(state)
         progress("recovery: state built in \(Format.seconds(Double(build.endWallMs - build.runCalledWallMs) / 1_000)), \(Format.mebibytes(stateBytes)) on disk, peak RSS \(Format.mebibytes(build.peakResidentBytes))")
 
@@ -128,11 +131,12 @@ struct RecoveryReport: Sendable {
 
         progress("recovery: restarting on \(keys) keys of state")
         let (restart, spawned) = try runPipelineChild(
-            mode: .restart, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: 1)
+            mode: .restart, bootstrap: broker.bootstrap, input: input, output: output, name: name, state: state, records: 1,
+            keyIdleTimeoutMilliseconds: keyIdleTimeoutMilliseconds)
         let summary = try await OutputReader.read(topic: output, partitions: outputPartitions, bootstrap: broker.bootstrap, logger: logger)
         guard summary.results > 0 else { throw BenchError("recovery: the restarted pipeline published nothing") }
         let report = RecoveryReport(
-            keys: keys, partitions: partitions, build: build, restart: restart, spawnedWallMs: spawned,
+            keys: keys, partitions: partitions, keyIdleTimeoutMilliseconds: keyIdleTimeoutMilliseconds, build: build, restart: restart, spawnedWallMs: spawned,
             firstOutputMs: summary.firstTimestampMs, stateBytes: stateBytes, outputResults: summary.results,
             expectedResults: keysInPartition(of: 0, keys: keys, partitions: partitions))
         progress("recovery: restart to first output \(Format.seconds(report.restartToFirstOutput)) (running after \(report.restartToRunning.map(Format.seconds) ?? "?")), \(summary.results) results (expected \(report.expectedResults))")

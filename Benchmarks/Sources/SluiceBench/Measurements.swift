@@ -28,6 +28,12 @@ enum Measure {
     /// Peak resident memory of this process in bytes (`VmHWM`).
     static func peakResidentBytes() -> Int64 { statusField("VmHWM:") ?? 0 }
 
+    /// Current resident anonymous memory in bytes (`RssAnon`: heap, stacks).
+    static func anonymousResidentBytes() -> Int64 { statusField("RssAnon:") ?? 0 }
+
+    /// Current resident file-backed memory in bytes (`RssFile`: mapped files such as LMDB's data file, and code).
+    static func fileResidentBytes() -> Int64 { statusField("RssFile:") ?? 0 }
+
     /// Current resident memory in bytes (`VmRSS`).
     static func residentBytes() -> Int64 { statusField("VmRSS:") ?? 0 }
 

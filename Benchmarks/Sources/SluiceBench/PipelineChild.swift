@@ -16,6 +16,9 @@ struct ChildResult: Codable, Sendable {
     var endWallMs: Int64
     var cpuSeconds: Double
     var peakResidentBytes: Int64
+    /// Peaks of `RssAnon` (heap, stacks) and `RssFile` (mapped files: LMDB's data file) sampled every 10 ms.
+    var peakAnonymousBytes: Int64?
+    var peakFileBytes: Int64?
     var checkpointPausesNs: [Int64]
     var checkpointKeys: [Int64]
     var sampledPausesNs: [Int64]
@@ -51,6 +54,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
     @Option var name: String
     @Option var state: String
     @Option var records: Int
+    @Option var keyIdleTimeoutMs: Int?
 
     func run() async throws {
         let processStart = Measure.wallMilliseconds()
@@ -64,6 +68,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
         configuration.guarantee = .exactlyOnce
         configuration.stopsAtEndOfInput = mode == .throughput
         configuration.metricsFactory = metrics
+        if let keyIdleTimeoutMs { configuration.keyIdleTimeout = .milliseconds(keyIdleTimeoutMs) }
         let service = PipelineService(
             IoTJob.definition(name: name, input: input, output: output), configuration: configuration, logger: logger)
 
@@ -81,6 +86,8 @@ struct PipelineChildCommand: AsyncParsableCommand {
                         + status.lastCheckpointPause.components.attoseconds / 1_000_000_000)
                 }
                 sample.maxLiveKeys = max(sample.maxLiveKeys, status.liveKeys)
+                sample.peakAnonymousBytes = max(sample.peakAnonymousBytes, Measure.anonymousResidentBytes())
+                sample.peakFileBytes = max(sample.peakFileBytes, Measure.fileResidentBytes())
                 switch mode {
                 case .throughput: break
                 case .build:
@@ -108,6 +115,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
             mode: mode.rawValue, processStartWallMs: processStart, runCalledWallMs: runCalled, runningWallMs: sample.runningWallMs,
             firstConsumedWallMs: captured.firstConsumedWallMs, inputConsumedWallMs: sample.inputConsumedWallMs, endWallMs: end,
             cpuSeconds: Measure.cpuSeconds(), peakResidentBytes: Measure.peakResidentBytes(),
+            peakAnonymousBytes: sample.peakAnonymousBytes, peakFileBytes: sample.peakFileBytes,
             checkpointPausesNs: captured.checkpointPauses, checkpointKeys: captured.checkpointKeys, sampledPausesNs: sample.pausesNs,
             checkpoints: status.checkpointsCompleted, recordsConsumed: status.router.recordsConsumed,
             lateRecords: status.router.lateRecords, deadLettered: status.router.deadLettered,
@@ -122,19 +130,22 @@ struct PipelineChildCommand: AsyncParsableCommand {
         var inputConsumedWallMs: Int64?
         var pausesNs: [Int64] = []
         var maxLiveKeys = 0
+        var peakAnonymousBytes: Int64 = 0
+        var peakFileBytes: Int64 = 0
     }
 }
 
 /// Starts `sluice-bench pipeline-child …` and returns its result and when it was spawned.
 func runPipelineChild(
-    mode: PipelineChildCommand.Mode, bootstrap: String, input: String, output: String, name: String, state: String, records: Int
+    mode: PipelineChildCommand.Mode, bootstrap: String, input: String, output: String, name: String, state: String, records: Int,
+    keyIdleTimeoutMilliseconds: Int? = nil
 ) throws -> (result: ChildResult, spawnedWallMs: Int64) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Measure.executablePath())
     process.arguments = [
         "pipeline-child", "--mode", mode.rawValue, "--bootstrap", bootstrap, "--input", input, "--output", output,
         "--name", name, "--state", state, "--records", String(records),
-    ]
+    ] + (keyIdleTimeoutMilliseconds.map { ["--key-idle-timeout-ms", String($0)] } ?? [])
     let stdout = Pipe()
     process.standardOutput = stdout
     process.standardError = FileHandle.standardError

@@ -61,7 +61,8 @@ struct Report {
         notes.append(
             "iot \(report.sensors) sensors: run() to running \(Format.seconds(startup)); running to last result published \(Format.seconds(report.seconds)); "
                 + "last result to run() returning \(Format.seconds(tail)); sampled checkpoint pauses (full resolution) \(pausesText(report.sampledPauses)); "
-                + "max keys per checkpoint \(child.checkpointKeys.max() ?? 0); max live keys \(child.maxLiveKeys); ceiling cpu \(Format.seconds(report.ceiling.cpuSeconds))")
+                + "max keys per checkpoint \(child.checkpointKeys.max() ?? 0); max live keys \(child.maxLiveKeys); ceiling cpu \(Format.seconds(report.ceiling.cpuSeconds)); "
+                + "peak RssAnon \(Format.mebibytes(child.peakAnonymousBytes ?? 0)), RssFile \(Format.mebibytes(child.peakFileBytes ?? 0))")
     }
 
     mutating func addRecovery(_ report: RecoveryReport) {
@@ -74,8 +75,8 @@ struct Report {
             Format.mebibytes(report.build.peakResidentBytes), pauses,
         ])
         notes.append(
-            "recovery: restart peak RSS \(Format.mebibytes(report.restart.peakResidentBytes)), cpu \(String(format: "%.1f", report.restart.cpuSeconds)) s, keys restored \(report.restart.keysRestored), "
-                + "results after restart \(report.outputResults) (expected \(report.expectedResults): keys in the trigger's partition); build: cpu \(String(format: "%.1f", report.build.cpuSeconds)) s, \(report.build.checkpoints) checkpoints, "
+            "recovery (key idle timeout \(report.keyIdleTimeoutMilliseconds.map { "\($0) ms" } ?? "default 60 s")): restart peak RSS \(Format.mebibytes(report.restart.peakResidentBytes)), cpu \(String(format: "%.1f", report.restart.cpuSeconds)) s, keys restored \(report.restart.keysRestored), "
+                + "results after restart \(report.outputResults) (expected \(report.expectedResults): keys in the trigger's partition); build: cpu \(String(format: "%.1f", report.build.cpuSeconds)) s, peak RssAnon \(Format.mebibytes(report.build.peakAnonymousBytes ?? 0)) and RssFile \(Format.mebibytes(report.build.peakFileBytes ?? 0)) (sampled every 10 ms; RssFile is mostly LMDB's mapped data file), \(report.build.checkpoints) checkpoints, "
                 + "checkpoint pauses by keys \(zip(report.build.checkpointKeys, report.build.checkpointPausesNs).map { "\($0.0):\($0.1 / 1_000_000)ms" }.joined(separator: " "))")
     }
 

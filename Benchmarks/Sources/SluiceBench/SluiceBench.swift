@@ -83,6 +83,8 @@ struct IoTCommand: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Sensors (keys) in the workload.") var sensors: Int = 1_000
     @Option(help: "Keys in state for the recovery measurement (0 skips it).") var keys: Int = 0
+    @Option(help: "Key idle time before passivation in the recovery runs, in ms (default: the engine's 60 s).")
+    var keyIdleTimeoutMs: Int?
 
     func run() async throws {
         let broker = try await common.startBroker()
@@ -93,7 +95,7 @@ struct IoTCommand: AsyncParsableCommand {
             logger: common.logger)
         report.addIoT(iot)
         if keys > 0 {
-            report.addRecovery(try await RecoveryReport.run(keys: keys, broker: broker, logger: common.logger))
+            report.addRecovery(try await RecoveryReport.run(keys: keys, keyIdleTimeoutMilliseconds: keyIdleTimeoutMs, broker: broker, logger: common.logger))
         }
         report.print()
         if !iot.isCorrect { throw ExitCode(2) }
@@ -107,6 +109,8 @@ struct AllCommand: AsyncParsableCommand {
     @Option(help: "Records for the producer comparison.") var produceRecords: Int = 1_000_000
     @Option(help: "Sensor counts for the IoT job.") var sensors: [Int] = [1_000, 100_000]
     @Option(help: "Keys in state for the recovery measurement (0 skips it).") var keys: Int = 1_000_000
+    @Option(help: "Key idle time before passivation in the recovery runs, in ms (default: the engine's 60 s).")
+    var keyIdleTimeoutMs: Int?
 
     func run() async throws {
         let broker = try await common.startBroker()
@@ -130,7 +134,7 @@ struct AllCommand: AsyncParsableCommand {
         }
         if keys > 0 {
             do {
-                report.addRecovery(try await RecoveryReport.run(keys: keys, broker: broker, logger: common.logger))
+                report.addRecovery(try await RecoveryReport.run(keys: keys, keyIdleTimeoutMilliseconds: keyIdleTimeoutMs, broker: broker, logger: common.logger))
             } catch {
                 report.notes.append("recovery FAILED: \(error)")
                 correct = false

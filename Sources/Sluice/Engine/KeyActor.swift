@@ -23,7 +23,10 @@ actor KeyActor<Processor: KeyedProcessor> {
 
     let key: Processor.Key
     let encodedKey: [UInt8]
-    private let processor: Processor
+    /// Shared by all of a router's key actors: one reference per key instead of a copy of
+    /// the processor (and its closures) in each of millions of actors.
+    private let shared: SharedProcessor<Processor>
+    private var processor: Processor { shared.processor }
     private var stored: Stored
     private nonisolated let executor: UnownedSerialExecutor
 
@@ -33,11 +36,11 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// and switching for every key of every batch.
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
 
-    init(key: Processor.Key, encodedKey: [UInt8], processor: Processor, restored: Stored?, executor: UnownedSerialExecutor) {
+    init(key: Processor.Key, encodedKey: [UInt8], processor: SharedProcessor<Processor>, restored: Stored?, executor: UnownedSerialExecutor) {
         self.key = key
         self.encodedKey = encodedKey
-        self.processor = processor
-        self.stored = restored ?? Stored(state: processor.initialState(for: key), timers: [])
+        self.shared = processor
+        self.stored = restored ?? Stored(state: processor.processor.initialState(for: key), timers: [])
         self.executor = executor
     }
 
@@ -93,5 +96,14 @@ actor KeyActor<Processor: KeyedProcessor> {
             effects.timersAdded.append(timer)
         }
         if !context.outputs.isEmpty { effects.outputs.append(contentsOf: context.outputs) }
+    }
+}
+
+/// A processor held once by a router and referenced by each of its key actors.
+final class SharedProcessor<Processor: KeyedProcessor>: Sendable {
+    let processor: Processor
+
+    init(_ processor: Processor) {
+        self.processor = processor
     }
 }

@@ -8,6 +8,7 @@
 /// applied everything before it: that is the checkpoint barrier.
 package actor Router<Processor: KeyedProcessor> {
     private let logic: PipelineLogic<Processor>
+    private let sharedProcessor: SharedProcessor<Processor>
     private let store: (any CheckpointStore)?
     private let clock: any WallClock
     private var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
@@ -20,6 +21,7 @@ package actor Router<Processor: KeyedProcessor> {
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
         self.logic = logic
+        self.sharedProcessor = SharedProcessor(logic.processor)
         self.store = store
         self.clock = clock
     }
@@ -299,7 +301,7 @@ package actor Router<Processor: KeyedProcessor> {
             statistics.keysRestored += 1
         }
         let actor = KeyActor(
-            key: key, encodedKey: encodedKey, processor: logic.processor, restored: restored, executor: unownedExecutor)
+            key: key, encodedKey: encodedKey, processor: sharedProcessor, restored: restored, executor: unownedExecutor)
         if let restored { statistics.windowsOpen += Int64(logic.processor.openWindowCount(restored.state)) }
         let slot = PartitionRuntime<Processor>.KeySlot(actor: actor, lastUsed: now)
         runtime.keys[key] = slot
