@@ -47,12 +47,21 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// Applies a batch of this key's events, in order.
     func process(_ events: [(input: Processor.Input, time: EventTime)], watermark: EventTime?, now: EventTime) -> Effects {
         var effects = Effects()
+        let processor = self.processor
         let windowsBefore = processor.openWindowCount(stored.state)
-        for (index, event) in events.enumerated() {
-            var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
-            processor.process(event.input, at: event.time, state: &stored.state, context: &context)
-            absorb(&context, into: &effects)
-            if context.isLate { effects.lateIndexes.append(index) }
+        // One context for the whole call, emptied after each event that used it: this code is
+        // generic and not specialized for the user's types, so every value of a generic type
+        // made per event costs a run-time type lookup.
+        var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
+        for index in events.indices {
+            processor.process(events[index].input, at: events[index].time, state: &stored.state, context: &context)
+            if context.hasEffects {
+                absorb(&context, into: &effects)
+                if context.isLate {
+                    effects.lateIndexes.append(index)
+                    context.isLate = false
+                }
+            }
         }
         effects.openWindowsDelta = processor.openWindowCount(stored.state) - windowsBefore
         return effects
@@ -84,18 +93,28 @@ actor KeyActor<Processor: KeyedProcessor> {
         return stored
     }
 
+    /// Applies and empties the timers and outputs a call left in `context` (not its late flag).
     private func absorb(_ context: inout ProcessorContext<Processor.Key, Processor.Output>, into effects: inout Effects) {
-        for timer in context.timersDeleted {
-            if let position = stored.timers.firstIndex(of: timer) {
-                stored.timers.remove(at: position)
-                effects.timersRemoved.append(timer)
+        if !context.timersDeleted.isEmpty {
+            for timer in context.timersDeleted {
+                if let position = stored.timers.firstIndex(of: timer) {
+                    stored.timers.remove(at: position)
+                    effects.timersRemoved.append(timer)
+                }
             }
+            context.timersDeleted.removeAll(keepingCapacity: true)
         }
-        for timer in context.timersAdded where !stored.timers.contains(timer) {
-            stored.timers.append(timer)
-            effects.timersAdded.append(timer)
+        if !context.timersAdded.isEmpty {
+            for timer in context.timersAdded where !stored.timers.contains(timer) {
+                stored.timers.append(timer)
+                effects.timersAdded.append(timer)
+            }
+            context.timersAdded.removeAll(keepingCapacity: true)
         }
-        if !context.outputs.isEmpty { effects.outputs.append(contentsOf: context.outputs) }
+        if !context.outputs.isEmpty {
+            effects.outputs.append(contentsOf: context.outputs)
+            context.outputs.removeAll(keepingCapacity: true)
+        }
     }
 }
 

@@ -122,31 +122,34 @@ package actor Router<Processor: KeyedProcessor> {
         var maxTime: EventTime?
         var consumed: UInt64 = 0
         for index in records.indices {
-            let record = records[index]
+            // Read in place (`records[index]`), not copied into a local: a copy retains and
+            // releases the record's buffers for every record.
+            let offset = records[index].offset
             // Already applied before the checkpoint this partition was restored from.
-            if record.offset < runtime.nextOffset { continue }
-            runtime.nextOffset = record.offset + 1
+            if offset < runtime.nextOffset { continue }
+            runtime.nextOffset = offset + 1
             statistics.recordsConsumed += 1
             consumed += 1
-            if record.value.count > logic.maxRecordBytes {
+            let size = records[index].value.count
+            if size > logic.maxRecordBytes {
                 statistics.deadLettered += 1
                 emit(
-                    .deadLetter(record, reason: "record of \(record.value.count) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"),
+                    .deadLetter(records[index], reason: "record of \(size) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"),
                     in: runtime)
                 continue
             }
             let input: Processor.Input
             do {
-                input = try logic.decode(record)
+                input = try logic.decode(records[index])
             } catch {
                 statistics.deadLettered += 1
-                emit(.deadLetter(record, reason: Self.describe(error)), in: runtime)
+                emit(.deadLetter(records[index], reason: Self.describe(error)), in: runtime)
                 continue
             }
             let time: EventTime
             switch logic.eventTime {
             case .extract(let extract): time = extract(input)
-            case .recordTimestamp: time = record.timestamp ?? now
+            case .recordTimestamp: time = records[index].timestamp ?? now
             case .processingTime: time = now
             }
             if maxTime.map({ time > $0 }) ?? true { maxTime = time }

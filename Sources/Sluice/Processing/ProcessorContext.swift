@@ -16,6 +16,9 @@ public struct ProcessorContext<Key: Sendable, Output: Sendable>: Sendable {
     /// Whether the current input was declared late.
     var isLate = false
 
+    /// Whether the call left anything for the engine: outputs, timer changes or a late mark.
+    var hasEffects: Bool { isLate || !outputs.isEmpty || !timersAdded.isEmpty || !timersDeleted.isEmpty }
+
     init(key: Key, watermark: EventTime?, now: EventTime) {
         self.key = key
         self.watermark = watermark

@@ -18,6 +18,10 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
     private let initial: Accumulator
     private let fold: @Sendable (inout Accumulator, Input) -> Void
     private let merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?
+    /// `allowedLateness` in milliseconds, and the window size for tumbling windows: worked out
+    /// once, not per record.
+    private let latenessMilliseconds: Int64
+    private let tumblingMilliseconds: Int64?
 
     /// Creates an aggregator. Session windows need `merge` to combine two sessions' accumulators.
     public init(
@@ -35,6 +39,8 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         self.initial = initial
         self.fold = fold
         self.merge = merge
+        self.latenessMilliseconds = allowedLateness.wholeMilliseconds
+        if case .tumbling(let size) = kind { tumblingMilliseconds = size.wholeMilliseconds } else { tumblingMilliseconds = nil }
     }
 
     public func initialState(for key: Key) -> State { State() }
@@ -42,8 +48,6 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
     public func isEmpty(_ state: State) -> Bool { state.windows.isEmpty }
 
     public func openWindowCount(_ state: State) -> Int { state.windows.count }
-
-    private var latenessMilliseconds: Int64 { allowedLateness.wholeMilliseconds }
 
     /// Whether a window ending at `end` has closed under `watermark`.
     @inline(__always)
@@ -53,15 +57,14 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
     }
 
     public func process(_ input: Input, at time: EventTime, state: inout State, context: inout ProcessorContext<Key, Output>) {
-        if case .session(let gap) = kind {
-            processSession(input, at: time, gap: gap.wholeMilliseconds, state: &state, context: &context)
-            return
-        }
-        if case .tumbling(let size) = kind {
+        if let length = tumblingMilliseconds {
             // The common case, without allocating a list of windows.
-            let length = size.wholeMilliseconds
             let start = floorDiv(time.millisecondsSinceEpoch, length) * length
             if !add(input, toWindowFrom: start, to: start + length, state: &state, context: &context) { context.markLate() }
+            return
+        }
+        if case .session(let gap) = kind {
+            processSession(input, at: time, gap: gap.wholeMilliseconds, state: &state, context: &context)
             return
         }
         var accepted = false
@@ -82,7 +85,12 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         _ input: Input, toWindowFrom start: Int64, to end: Int64, state: inout State, context: inout ProcessorContext<Key, Output>
     ) -> Bool {
         if isClosed(end: end, watermark: context.watermark) { return false }
-        if let index = state.windows.firstIndex(where: { $0.start == start }) {
+        var found: Int?
+        for index in state.windows.indices where state.windows[index].start == start {
+            found = index
+            break
+        }
+        if let index = found {
             fold(&state.windows[index].accumulator, input)
         } else {
             var accumulator = initial
