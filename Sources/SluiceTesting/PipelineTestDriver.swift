@@ -137,7 +137,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     public func checkpoint() async throws -> UInt64 {
         await collect()
         try await openRestoredPartitions()
-        let partitions = try Router<Processor>.encode(await router.prepareCheckpoint())
+        let partitions = try Router<Processor>.encode(await router.prepareCheckpoint(), processor: router.processor)
         checkpointID += 1
         try store.commit(CheckpointWrite(id: checkpointID, partitions: partitions))
         return checkpointID

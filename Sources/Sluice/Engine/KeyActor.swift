@@ -86,12 +86,9 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// How many windows the key holds open.
     func openWindowCount() -> Int { processor.openWindowCount(stored.state) }
 
-    /// The state for a checkpoint (a copy; encoding happens off the pause), or `nil` when there is
-    /// nothing worth keeping.
-    func snapshot() -> Stored? {
-        if stored.timers.isEmpty && processor.isEmpty(stored.state) { return nil }
-        return stored
-    }
+    /// The state for a checkpoint: a copy, sharing its buffers until the key changes again.
+    /// Encoding (and dropping empty state) happens off the pause.
+    func snapshot() -> Stored { stored }
 
     /// Applies and empties the timers and outputs a call left in `context` (not its late flag).
     private func absorb(_ context: inout ProcessorContext<Processor.Key, Processor.Output>, into effects: inout Effects) {
@@ -119,7 +116,7 @@ actor KeyActor<Processor: KeyedProcessor> {
 }
 
 /// A processor held once by a router and referenced by each of its key actors.
-final class SharedProcessor<Processor: KeyedProcessor>: Sendable {
+package final class SharedProcessor<Processor: KeyedProcessor>: Sendable {
     let processor: Processor
 
     init(_ processor: Processor) {

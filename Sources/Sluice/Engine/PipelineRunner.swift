@@ -444,12 +444,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if !confirmed.removals.isEmpty { crashPoints.reach(.beforeOutboxTrim) }
         let store = self.store!
         let worker = self.worker
+        let processor = router.processor
         let flag = CommitFlag()
         // The pause ends here: key state is encoded and committed on the checkpoint thread.
         let commit = Task {
             try await worker.run {
                 let write = CheckpointWrite(
-                    id: id, partitions: try Router<Processor>.encode(prepared), outboxAppends: outbox,
+                    id: id, partitions: try Router<Processor>.encode(prepared, processor: processor), outboxAppends: outbox,
                     outboxRemovals: confirmed.removals, scanOffsets: confirmed.scanOffsets)
                 crashPoints.reach(.beforeCheckpointCommit)
                 try store.commit(write)
@@ -459,7 +460,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         inFlight = InFlightCheckpoint(
             id: id, commit: commit, isCommitted: flag, outbox: pendingOutbox, handlers: pendingHandlers,
             offsets: positions.filter { $0.value >= 0 }, pause: ContinuousClock.now - started,
-            keys: prepared.values.reduce(0) { $0 + $1.states.count })
+            keys: prepared.values.reduce(0) { $0 + $1.keys.count })
         pendingOutbox.removeAll(keepingCapacity: true)
         pendingHandlers.removeAll()
         nextCheckpointAt = .now + configuration.checkpointInterval

@@ -221,42 +221,57 @@ package actor Router<Processor: KeyedProcessor> {
     /// Everything one partition changed since the last checkpoint, with key state not yet encoded.
     package struct PreparedPartition: Sendable {
         var progress: PartitionProgress
-        var states: [(key: [UInt8], stored: KeyActor<Processor>.Stored?)]
-        /// Timer changes, `true` added and `false` removed; split by ``encode(_:)``, off the pause.
+        /// Encoded keys of the keys changed, and their state, in the same order.
+        var keys: [[UInt8]]
+        var states: [KeyActor<Processor>.Stored]
+        /// Timer changes, `true` added and `false` removed; split by ``encode(_:processor:)``, off the pause.
         var timerChanges: [StoredTimer: Bool]
     }
 
+    /// The processor, for ``encode(_:processor:)``.
+    package nonisolated var processor: SharedProcessor<Processor> { sharedProcessor }
+
     /// Collects every change since the last checkpoint, per partition, and starts a new interval.
-    /// This is the checkpoint's pause; encode the result with ``encode(_:)`` outside it.
+    /// This is the checkpoint's pause; encode the result with ``encode(_:processor:)`` outside it.
     ///
     /// Call ``takeEmitted()`` first: the sequence numbers in the returned progress count everything emitted.
     package func prepareCheckpoint() async -> [InputPartition: PreparedPartition] {
         var result: [InputPartition: PreparedPartition] = [:]
         for runtime in partitions.values {
-            var states: [(key: [UInt8], stored: KeyActor<Processor>.Stored?)] = []
+            // Per key only a reference and a copy of its state (which shares its buffers) are
+            // taken here; whether a state is empty is decided by `encode`, off the pause.
+            var keys: [[UInt8]] = []
+            var states: [KeyActor<Processor>.Stored] = []
+            keys.reserveCapacity(runtime.dirtySlots.count)
             states.reserveCapacity(runtime.dirtySlots.count)
             for slot in runtime.dirtySlots {
-                states.append((slot.actor.encodedKey, Self.snapshot(of: slot.actor)))
+                keys.append(slot.actor.encodedKey)
+                states.append(Self.snapshot(of: slot.actor))
                 slot.isDirty = false
             }
             runtime.dirtySlots.removeAll(keepingCapacity: true)
             // Moved, not copied or emptied in place: the old table is read and freed off the pause.
             let timerChanges = runtime.timerChanges
             runtime.timerChanges = [:]
-            result[runtime.partition] = PreparedPartition(progress: runtime.progress, states: states, timerChanges: timerChanges)
+            result[runtime.partition] = PreparedPartition(
+                progress: runtime.progress, keys: keys, states: states, timerChanges: timerChanges)
         }
         return result
     }
 
     /// Encodes prepared key state into the partitions of a checkpoint. Runs on any thread.
-    package nonisolated static func encode(_ prepared: [InputPartition: PreparedPartition]) throws -> [InputPartition: PartitionCheckpoint] {
+    package nonisolated static func encode(
+        _ prepared: [InputPartition: PreparedPartition], processor: SharedProcessor<Processor>
+    ) throws -> [InputPartition: PartitionCheckpoint] {
         let encoder = BinaryStateEncoder()
         var result: [InputPartition: PartitionCheckpoint] = [:]
         for (partition, change) in prepared {
             var updates: [[UInt8]: [UInt8]?] = [:]
-            updates.reserveCapacity(change.states.count)
-            for (key, stored) in change.states {
-                updates[key] = .some(try stored.map { try encoder.encode($0) })
+            updates.reserveCapacity(change.keys.count)
+            for (key, stored) in zip(change.keys, change.states) {
+                // Nothing worth keeping: the key's entry is deleted.
+                let isEmpty = stored.timers.isEmpty && processor.processor.isEmpty(stored.state)
+                updates[key] = .some(isEmpty ? nil : try encoder.encode(stored))
             }
             var added: [StoredTimer] = []
             var removed: [StoredTimer] = []
@@ -419,7 +434,7 @@ package actor Router<Processor: KeyedProcessor> {
         actor.assumeIsolated { $0.openWindowCount() }
     }
 
-    private nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored? {
+    private nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored {
         actor.assumeIsolated { $0.snapshot() }
     }
 
