@@ -33,6 +33,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var endOffsets: [InputPartition: Int64] = [:]
     private var nextCheckpointAt: ContinuousClock.Instant = .now
     private var isFirstCheckpointPending = true
+    /// The poll started while the router applied the previous batch (see `pollRecords`).
+    private var nextPoll: Task<PolledRecords, any Error>?
 
     init(
         definition: PipelineDefinition<Processor>, configuration: PipelineConfiguration, logger: Logger,
@@ -263,18 +265,23 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private func pollRecords() async throws -> [SourceRecord] {
         if let consumer {
-            let result = try await consumer.poll(maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
-            if let event = result.rebalance { try await handle(event, consumer: consumer) }
-            var records: [SourceRecord] = []
-            records.reserveCapacity(result.records.count)
-            for record in result.records {
-                records.append(
-                    SourceRecord(
-                        partition: InputPartition(topic: record.topic, partition: record.partition), offset: record.offset,
-                        key: record.key, value: record.value,
-                        timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:))))
+            let polled: PolledRecords
+            if let next = nextPoll {
+                nextPoll = nil
+                polled = try await next.value
+            } else {
+                polled = try await Self.poll(consumer, maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
             }
-            return records
+            if let event = polled.rebalance {
+                try await handle(event, consumer: consumer)
+            } else {
+                // Read ahead: the next batch is fetched and copied on other threads while the
+                // router applies this one. Not across a rebalance, which changes what is read.
+                let maxRecords = configuration.maxPollRecords
+                let timeout = configuration.pollTimeout
+                nextPoll = Task { try await Self.poll(consumer, maxRecords: maxRecords, timeout: timeout) }
+            }
+            return polled.records
         }
         if let memoryInput, !memoryInputFinished {
             if let record = try await memoryInput.next() {
@@ -283,6 +290,27 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             memoryInputFinished = true
         }
         return []
+    }
+
+    /// One poll's records, copied out of librdkafka, and the rebalance that followed them.
+    private struct PolledRecords: Sendable {
+        var records: [SourceRecord]
+        var rebalance: KafkaRebalanceEvent?
+    }
+
+    /// Polls and copies the records; runs on the shared pool, not on this actor.
+    private nonisolated static func poll(_ consumer: KafkaConsumer, maxRecords: Int, timeout: Duration) async throws -> PolledRecords {
+        let result = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
+        var records: [SourceRecord] = []
+        records.reserveCapacity(result.records.count)
+        for record in result.records {
+            records.append(
+                SourceRecord(
+                    partition: InputPartition(topic: record.topic, partition: record.partition), offset: record.offset,
+                    key: record.key, value: record.value,
+                    timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:))))
+        }
+        return PolledRecords(records: records, rebalance: result.rebalance)
     }
 
     private func handle(_ event: KafkaRebalanceEvent, consumer: KafkaConsumer) async throws {
@@ -521,6 +549,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     }
 
     private func closeClients() async {
+        // A read-ahead poll may still run on the consumer; its records were never applied.
+        _ = try? await nextPoll?.value
+        nextPoll = nil
         await consumer?.close()
         consumer = nil
         await publisher?.close()
