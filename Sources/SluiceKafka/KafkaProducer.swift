@@ -12,10 +12,11 @@ import Darwin
 ///
 /// ``send(_:)`` only enqueues: it hands the record to librdkafka and returns an id at
 /// once. The outcome arrives later through the `onDelivery` handler, one report at a time,
-/// in the order librdkafka reports them: on the producer's own delivery thread, or on the
-/// thread calling `send`, which hands out the reports queued at that moment now and then
-/// (like a C loop calling `rd_kafka_poll` between sends). When librdkafka's queue is full, `send` waits on a dedicated thread (never the
-/// cooperative pool) until there is room, so no record is rejected for lack of space.
+/// in the order librdkafka reports them: on the producer's send thread while a send runs
+/// (it hands out reports between records, like a C loop calling `rd_kafka_poll` between
+/// sends), else on its delivery thread. Records are enqueued on the send thread, never on
+/// the cooperative pool; when librdkafka's queue is full, `send` waits there until there is
+/// room, so no record is rejected for lack of space.
 public final class KafkaProducer: Sendable {
     private let client: RDKafkaClient
     private let deliveryLoop: DeliveryLoop
@@ -31,8 +32,8 @@ public final class KafkaProducer: Sendable {
     ///   - configuration: The producer settings.
     ///   - logger: Where the producer and librdkafka log.
     ///   - onDelivery: Called once per record with its final outcome, one call at a time, on
-    ///     the producer's delivery thread or a thread calling `send`. Keep it short and
-    ///     non-blocking; it delays later reports and sends.
+    ///     the producer's send or delivery thread. Keep it short and non-blocking; it delays
+    ///     later reports and sends.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` when the
     ///   configuration is invalid.
     public init(
