@@ -1,12 +1,13 @@
 /// What a ``KeyedProcessor`` sees and may do while it handles an event or a timer.
 public struct ProcessorContext<Key: Sendable, Output: Sendable>: Sendable {
-    /// The key being processed.
-    public let key: Key
+    // `key` is stored last on purpose: the engine's code is generic and unspecialized, and
+    // every field placed after a field of generic size needs a run-time type lookup to be
+    // found; placed before it, the others are at fixed offsets.
+
     /// The input partition's watermark: event times below it are complete. `nil` before the first record.
     public let watermark: EventTime?
     /// Wall-clock time as the engine's clock reads it.
     public let now: EventTime
-
     /// Outputs emitted so far, in order.
     var outputs: [Output] = []
     /// Timers registered during this call.
@@ -15,6 +16,8 @@ public struct ProcessorContext<Key: Sendable, Output: Sendable>: Sendable {
     var timersDeleted: [ProcessorTimer] = []
     /// Whether the current input was declared late.
     var isLate = false
+    /// The key being processed.
+    public let key: Key
 
     /// Whether the call left anything for the engine: outputs, timer changes or a late mark.
     var hasEffects: Bool { isLate || !outputs.isEmpty || !timersAdded.isEmpty || !timersDeleted.isEmpty }
