@@ -293,4 +293,13 @@ struct CodecBinaryTests {
         let error = try #require(throws: SluiceError.self) { try encoder.encode(Interleaved()) }
         #expect(error.code == .encoding)
     }
+
+    /// The engine reordered a stored type's fields once (`KeyActor.Stored`); old states must still load.
+    @Test("fields are matched by name, so states written before a field reorder still decode")
+    func reorderedFieldsDecode() throws {
+        struct Before: Codable { var state: [Int]; var timers: [String] }
+        struct After: Codable, Equatable { var timers: [String]; var state: [Int] }
+        let bytes = try BinaryStateEncoder().encode(Before(state: [1, 2, 3], timers: ["t1", "t2"]))
+        #expect(try BinaryStateDecoder().decode(After.self, from: bytes) == After(timers: ["t1", "t2"], state: [1, 2, 3]))
+    }
 }

@@ -5,9 +5,13 @@
 /// Its state is encoded only when a checkpoint asks for it.
 actor KeyActor<Processor: KeyedProcessor> {
     /// What the key keeps between events: the processor's state and its pending timers.
+    ///
+    /// `timers` comes first so that unspecialized code finds it at a fixed offset (see
+    /// ``ProcessorContext``). The binary codec matches fields by name, so states written
+    /// with the other order still decode.
     struct Stored: Codable, Sendable {
-        var state: Processor.State
         var timers: [ProcessorTimer]
+        var state: Processor.State
     }
 
     /// What one call produced.
@@ -40,7 +44,7 @@ actor KeyActor<Processor: KeyedProcessor> {
         self.key = key
         self.encodedKey = encodedKey
         self.shared = processor
-        self.stored = restored ?? Stored(state: processor.processor.initialState(for: key), timers: [])
+        self.stored = restored ?? Stored(timers: [], state: processor.processor.initialState(for: key))
         self.executor = executor
     }
 
