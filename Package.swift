@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceLMDBTests",
-            dependencies: ["SluiceLMDB", "Sluice"],
+            dependencies: ["SluiceLMDB", "Sluice", "SluiceTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -157,13 +157,17 @@ public struct CrashRecoveryHarness: Sendable {
     }
 }
 
-/// A small, seedable pseudo-random generator (SplitMix64).
-struct SplitMix64 {
+/// A small, seedable pseudo-random generator (SplitMix64): the same seed gives the same
+/// sequence on every machine, so a test scenario (or the harness's kill schedule) can be
+/// replayed from the seed a failure reports.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    /// Starts the sequence for `seed`.
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    /// The next value of the sequence.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

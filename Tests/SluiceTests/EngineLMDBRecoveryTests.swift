@@ -9,9 +9,7 @@ struct EngineLMDBRecoveryTests {
     func windowsSurviveRestart() async throws {
         let scenario = WindowScenario(seed: 0x5EED_1DB, shape: .hopping, disorder: .beyondBound)
         try #require(scenario.batches.count >= 4, "\(scenario)")
-        let pipeline = EnginePipelines.ids(
-            scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
-            outOfOrderness: .milliseconds(scenario.outOfOrderness))
+        let pipeline = EnginePipelines.ids(for: scenario)
 
         let uninterrupted = try PipelineTestDriver(pipeline)
         for batch in scenario.batches { try await uninterrupted.send(batch) }

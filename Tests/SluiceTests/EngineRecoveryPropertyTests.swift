@@ -26,9 +26,7 @@ struct EngineRecoveryPropertyTests {
     func restartAtRandomCheckpoint(shape: WindowScenario.Shape, replay: Replay) async {
         await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .beyondBound)
-            let pipeline = EnginePipelines.ids(
-                scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
-                outOfOrderness: .milliseconds(scenario.outOfOrderness))
+            let pipeline = EnginePipelines.ids(for: scenario)
 
             let uninterrupted = try PipelineTestDriver(pipeline)
             for batch in scenario.batches { try await uninterrupted.send(batch) }

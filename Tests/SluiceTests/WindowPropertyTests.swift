@@ -18,10 +18,7 @@ struct WindowPropertyTests {
     func disorderWithinTheBound(shape: WindowScenario.Shape) async {
         await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .withinBound)
-            let driver = try PipelineTestDriver(
-                EnginePipelines.ids(
-                    scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
-                    outOfOrderness: .milliseconds(scenario.outOfOrderness)))
+            let driver = try PipelineTestDriver(EnginePipelines.ids(for: scenario))
             for batch in scenario.batches { try await driver.send(batch) }
             try await driver.endOfInput()
 
@@ -43,10 +40,7 @@ struct WindowPropertyTests {
         await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: shape, disorder: .beyondBound)
             var model = AlignedWindowModel(scenario)
-            let driver = try PipelineTestDriver(
-                EnginePipelines.ids(
-                    scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
-                    outOfOrderness: .milliseconds(scenario.outOfOrderness)))
+            let driver = try PipelineTestDriver(EnginePipelines.ids(for: scenario))
             var results: [WindowRow] = []
             var late: [Int] = []
             for (index, batch) in scenario.batches.enumerated() {
@@ -85,10 +79,7 @@ struct WindowPropertyTests {
         await propertyCheck(count: Self.cases, input: scenarioSeeds) { seed in
             let scenario = WindowScenario(seed: seed, shape: .session, disorder: .beyondBound)
             let gap = scenario.size
-            let driver = try PipelineTestDriver(
-                EnginePipelines.ids(
-                    scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
-                    outOfOrderness: .milliseconds(scenario.outOfOrderness)))
+            let driver = try PipelineTestDriver(EnginePipelines.ids(for: scenario))
             for batch in scenario.batches { try await driver.send(batch) }
             try await driver.endOfInput()
 

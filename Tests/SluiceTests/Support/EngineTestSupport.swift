@@ -63,6 +63,13 @@ enum EnginePipelines {
             .sink(MemorySink { _ in })
     }
 
+    /// ``ids(_:allowedLateness:outOfOrderness:idleTimeout:)`` with the windows and bounds of `scenario`.
+    static func ids(for scenario: WindowScenario) -> PipelineDefinition<IDs> {
+        ids(
+            scenario.kind, allowedLateness: .milliseconds(scenario.allowedLateness),
+            outOfOrderness: .milliseconds(scenario.outOfOrderness))
+    }
+
     /// The keyed stage every pipeline here starts from.
     static func keyed(outOfOrderness: Duration = .zero, idleTimeout: Duration? = nil) -> KeyedStage<String, KeyedReading> {
         Pipeline("engine-tests")
@@ -112,21 +119,9 @@ extension Array where Element == WindowResult<String, [Int]> {
 /// seed toward zero would only rerun unrelated scenarios.
 var scenarioSeeds: Generator<UInt64, Shrink.None<UInt64>> { Gen.uint64().withoutShrink() }
 
-/// A small, fast, seedable generator (SplitMix64) so that a property's whole scenario
-/// follows from the one seed PropertyBased reports on failure.
-struct EngineTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A seedable generator, so that a property's whole scenario follows from the one seed
+/// PropertyBased reports on failure.
+typealias EngineTestRandom = SplitMix64
 
 /// A fresh directory under the system temporary directory, removed with everything in it on `deinit`.
 final class EngineScratchDirectory {
