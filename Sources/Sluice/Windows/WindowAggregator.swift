@@ -85,12 +85,7 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         _ input: Input, toWindowFrom start: Int64, to end: Int64, state: inout State, context: inout ProcessorContext<Key, Output>
     ) -> Bool {
         if isClosed(end: end, watermark: context.watermark) { return false }
-        var found: Int?
-        for index in state.windows.indices where state.windows[index].start == start {
-            found = index
-            break
-        }
-        if let index = found {
+        if let index = state.windows.firstIndex(where: { $0.start == start }) {
             fold(&state.windows[index].accumulator, input)
         } else {
             var accumulator = initial
