@@ -88,7 +88,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
             nextOffsets[record.partition] = Swift.max(nextOffsets[record.partition] ?? 0, record.offset + 1)
         }
         try await openRestoredPartitions()
-        try await router.ingest(records)
+        try await definition.engine.ingest(router, records)
         await collect()
     }
 
@@ -99,14 +99,14 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     public func advanceWallClock(by duration: Duration) async throws {
         clock.advance(by: duration)
         try await openRestoredPartitions()
-        try await router.advance(isCaughtUp: { _ in true })
+        try await definition.engine.advance(router, { _ in true })
         await collect()
     }
 
     /// Declares the input finished: every partition's watermark jumps to the end of time, closing every window.
     public func endOfInput() async throws {
         try await openRestoredPartitions()
-        try await router.raiseWatermarks(to: .distantFuture)
+        try await definition.engine.raiseWatermarks(router, .distantFuture)
         await collect()
     }
 
@@ -137,7 +137,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     public func checkpoint() async throws -> UInt64 {
         await collect()
         try await openRestoredPartitions()
-        let partitions = try Router<Processor>.encode(await router.prepareCheckpoint(), processor: router.processor)
+        let partitions = try definition.engine.encode(await definition.engine.prepareCheckpoint(router), router.processor)
         checkpointID += 1
         try store.commit(CheckpointWrite(id: checkpointID, partitions: partitions))
         return checkpointID

@@ -14,4 +14,10 @@ public struct Emitted<Output: Sendable>: Sendable {
     public var key: OutboxKey
     /// The payload.
     public var payload: Payload
+
+    @inlinable
+    init(key: OutboxKey, payload: Payload) {
+        self.key = key
+        self.payload = payload
+    }
 }

@@ -3,43 +3,55 @@
 /// The router sends it the key's records in batches and fires its timers; it
 /// applies them to the processor's state and hands back what was emitted.
 /// Its state is encoded only when a checkpoint asks for it.
+@usableFromInline
 actor KeyActor<Processor: KeyedProcessor> {
     /// What the key keeps between events: the processor's state and its pending timers.
     ///
     /// `timers` comes first so that unspecialized code finds it at a fixed offset (see
     /// ``ProcessorContext``). The binary codec matches fields by name, so states written
     /// with the other order still decode.
+    @usableFromInline
     struct Stored: Codable, Sendable {
-        var timers: [ProcessorTimer]
-        var state: Processor.State
+        @usableFromInline var timers: [ProcessorTimer]
+        @usableFromInline var state: Processor.State
+
+        @inlinable
+        init(timers: [ProcessorTimer], state: Processor.State) {
+            self.timers = timers
+            self.state = state
+        }
     }
 
     /// What one call produced.
+    @usableFromInline
     struct Effects: Sendable {
-        var outputs: [Processor.Output] = []
+        @usableFromInline var outputs: [Processor.Output] = []
         /// Indexes (into the call's input) of records the processor declared late.
-        var lateIndexes: [Int] = []
+        @usableFromInline var lateIndexes: [Int] = []
         /// How the number of open windows changed.
-        var openWindowsDelta = 0
-        var timersAdded: [ProcessorTimer] = []
-        var timersRemoved: [ProcessorTimer] = []
+        @usableFromInline var openWindowsDelta = 0
+        @usableFromInline var timersAdded: [ProcessorTimer] = []
+        @usableFromInline var timersRemoved: [ProcessorTimer] = []
+
+        @inlinable init() {}
     }
 
-    let key: Processor.Key
-    let encodedKey: [UInt8]
+    @usableFromInline let key: Processor.Key
+    @usableFromInline let encodedKey: [UInt8]
     /// Shared by all of a router's key actors: one reference per key instead of a copy of
     /// the processor (and its closures) in each of millions of actors.
-    private let shared: SharedProcessor<Processor>
-    private var processor: Processor { shared.processor }
-    private var stored: Stored
-    private nonisolated let executor: UnownedSerialExecutor
+    @usableFromInline let shared: SharedProcessor<Processor>
+    @inlinable final var processor: Processor { shared.processor }
+    @usableFromInline var stored: Stored
+    @usableFromInline nonisolated let executor: UnownedSerialExecutor
 
     /// A key actor runs on its router's serial executor. The router applies one key's
     /// records at a time anyway, so nothing is lost in concurrency, and the router can
     /// enter the key's isolation synchronously (`assumeIsolated`) instead of suspending
     /// and switching for every key of every batch.
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
+    @inlinable nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
 
+    @usableFromInline
     init(key: Processor.Key, encodedKey: [UInt8], processor: SharedProcessor<Processor>, restored: Stored?, executor: UnownedSerialExecutor) {
         self.key = key
         self.encodedKey = encodedKey
@@ -49,7 +61,8 @@ actor KeyActor<Processor: KeyedProcessor> {
     }
 
     /// Applies a batch of this key's events, in order.
-    func process(_ events: [(input: Processor.Input, time: EventTime)], watermark: EventTime?, now: EventTime) -> Effects {
+    @inlinable
+    final func process(_ events: [(input: Processor.Input, time: EventTime)], watermark: EventTime?, now: EventTime) -> Effects {
         var effects = Effects()
         let processor = self.processor
         let windowsBefore = processor.openWindowCount(stored.state)
@@ -72,7 +85,8 @@ actor KeyActor<Processor: KeyedProcessor> {
     }
 
     /// Fires every registered timer among `due` (others were cancelled and are ignored).
-    func fire(_ due: [ProcessorTimer], watermark: EventTime?, now: EventTime) -> Effects {
+    @inlinable
+    final func fire(_ due: [ProcessorTimer], watermark: EventTime?, now: EventTime) -> Effects {
         var effects = Effects()
         let windowsBefore = processor.openWindowCount(stored.state)
         for timer in due.sorted() {
@@ -88,14 +102,17 @@ actor KeyActor<Processor: KeyedProcessor> {
     }
 
     /// How many windows the key holds open.
-    func openWindowCount() -> Int { processor.openWindowCount(stored.state) }
+    @inlinable
+    final func openWindowCount() -> Int { processor.openWindowCount(stored.state) }
 
     /// The state for a checkpoint: a copy, sharing its buffers until the key changes again.
     /// Encoding (and dropping empty state) happens off the pause.
-    func snapshot() -> Stored { stored }
+    @inlinable
+    final func snapshot() -> Stored { stored }
 
     /// Applies and empties the timers and outputs a call left in `context` (not its late flag).
-    private func absorb(_ context: inout ProcessorContext<Processor.Key, Processor.Output>, into effects: inout Effects) {
+    @inlinable
+    final func absorb(_ context: inout ProcessorContext<Processor.Key, Processor.Output>, into effects: inout Effects) {
         if !context.timersDeleted.isEmpty {
             for timer in context.timersDeleted {
                 if let position = stored.timers.firstIndex(of: timer) {
@@ -120,9 +137,11 @@ actor KeyActor<Processor: KeyedProcessor> {
 }
 
 /// A processor held once by a router and referenced by each of its key actors.
+@usableFromInline
 package final class SharedProcessor<Processor: KeyedProcessor>: Sendable {
-    let processor: Processor
+    @usableFromInline let processor: Processor
 
+    @usableFromInline
     init(_ processor: Processor) {
         self.processor = processor
     }

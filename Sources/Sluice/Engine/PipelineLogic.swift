@@ -9,12 +9,13 @@ public enum EventTimeSource<Input: Sendable>: Sendable {
 }
 
 /// Everything the router needs to turn raw records into processor calls.
+@usableFromInline
 package struct PipelineLogic<Processor: KeyedProcessor>: Sendable {
-    var decode: @Sendable (SourceRecord) throws -> Processor.Input
-    var eventTime: EventTimeSource<Processor.Input>
-    var key: @Sendable (Processor.Input) -> Processor.Key
-    var processor: Processor
-    var watermarks: WatermarkPolicy
+    @usableFromInline var decode: @Sendable (SourceRecord) throws -> Processor.Input
+    @usableFromInline var eventTime: EventTimeSource<Processor.Input>
+    @usableFromInline var key: @Sendable (Processor.Input) -> Processor.Key
+    @usableFromInline var processor: Processor
+    @usableFromInline var watermarks: WatermarkPolicy
     /// Records with a larger value are dead-lettered without decoding.
-    var maxRecordBytes: Int = .max
+    @usableFromInline var maxRecordBytes: Int = .max
 }

@@ -237,17 +237,17 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             }
             let records = try await pollRecords()
             if !records.isEmpty {
-                try await router.ingest(records)
+                try await definition.engine.ingest(router, records)
                 for (partition, offset) in await router.nextOffsets() where offset >= 0 { positions[partition] = offset }
             }
             let caughtUp = caughtUpPartitions()
-            try await router.advance(isCaughtUp: { caughtUp.contains($0) })
+            try await definition.engine.advance(router, { caughtUp.contains($0) })
             try await collectEmitted()
             if configuration.stopsAtEndOfInput && reachedEndOfInput() {
                 // Report the watermarks of the data before they jump to the end of time.
                 await updateStatus(force: true)
                 logger.info("Reached the end of the input; closing every window")
-                try await router.raiseWatermarks(to: .distantFuture)
+                try await definition.engine.raiseWatermarks(router, .distantFuture)
                 try await collectEmitted()
                 return
             }
@@ -463,7 +463,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             // Nothing may be checkpointed as done before its outputs are confirmed.
             try await publisher.waitUntilConfirmed(timeout: configuration.shutdownTimeout)
         }
-        let prepared = await router.prepareCheckpoint()
+        let prepared = await definition.engine.prepareCheckpoint(router)
         let confirmed = publisher?.drainConfirmed() ?? (removals: [], scanOffsets: [:])
         checkpointID += 1
         let id = checkpointID
@@ -473,12 +473,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let store = self.store!
         let worker = self.worker
         let processor = router.processor
+        let encode = definition.engine.encode
         let flag = CommitFlag()
         // The pause ends here: key state is encoded and committed on the checkpoint thread.
         let commit = Task {
             try await worker.run {
                 let write = CheckpointWrite(
-                    id: id, partitions: try Router<Processor>.encode(prepared, processor: processor), outboxAppends: outbox,
+                    id: id, partitions: try encode(prepared, processor), outboxAppends: outbox,
                     outboxRemovals: confirmed.removals, scanOffsets: confirmed.scanOffsets)
                 crashPoints.reach(.beforeCheckpointCommit)
                 try store.commit(write)

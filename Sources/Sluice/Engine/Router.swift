@@ -6,18 +6,19 @@
 /// what the key actors emit. Key actors run on the router's executor and the
 /// router enters them one at a time, so once a call returns every key actor has
 /// applied everything before it: that is the checkpoint barrier.
+@usableFromInline
 package actor Router<Processor: KeyedProcessor> {
-    private let logic: PipelineLogic<Processor>
-    private let sharedProcessor: SharedProcessor<Processor>
-    private let store: (any CheckpointStore)?
-    private let clock: any WallClock
-    private var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
-    private var emitted: [Emitted<Processor.Output>] = []
-    private let encoder = BinaryStateEncoder()
-    private let decoder = BinaryStateDecoder()
-    package private(set) var statistics = RouterStatistics()
+    @usableFromInline let logic: PipelineLogic<Processor>
+    @usableFromInline let sharedProcessor: SharedProcessor<Processor>
+    @usableFromInline let store: (any CheckpointStore)?
+    @usableFromInline let clock: any WallClock
+    @usableFromInline var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
+    @usableFromInline var emitted: [Emitted<Processor.Output>] = []
+    @usableFromInline let encoder = BinaryStateEncoder()
+    @usableFromInline let decoder = BinaryStateDecoder()
+    @usableFromInline package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
-    package private(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
+    @usableFromInline package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
         self.logic = logic
@@ -34,6 +35,7 @@ package actor Router<Processor: KeyedProcessor> {
     /// Takes ownership of a partition, restoring its progress and timers from the store.
     /// Returns the offset to resume from, or `nil` when the store has nothing for it.
     @discardableResult
+    @usableFromInline
     package func open(_ partition: InputPartition) throws -> Int64? {
         if let existing = partitions[partition] { return existing.nextOffset }
         let progress = try store?.progress(of: partition)
@@ -77,7 +79,8 @@ package actor Router<Processor: KeyedProcessor> {
     // MARK: Processing
 
     /// Processes a batch of records, possibly from several partitions, in order within each partition.
-    package func ingest(_ records: [SourceRecord]) async throws {
+    @inlinable
+    final package func ingest(_ records: [SourceRecord]) async throws {
         guard !records.isEmpty else { return }
         let now = clock.now()
         // A poll returns runs of records from one partition; take each run as it comes,
@@ -108,13 +111,19 @@ package actor Router<Processor: KeyedProcessor> {
     }
 
     /// One key's events within an ingested run, with their positions in the run.
-    private struct KeyGroup {
-        var events: [(input: Processor.Input, time: EventTime)]
-        var indexes: [Int]
+    @usableFromInline
+    struct KeyGroup {
+        @usableFromInline var events: [(input: Processor.Input, time: EventTime)]
+        @usableFromInline var indexes: [Int]
+        @inlinable init(events: [(input: Processor.Input, time: EventTime)], indexes: [Int]) {
+            self.events = events
+            self.indexes = indexes
+        }
     }
 
     /// Applies one run of a partition's records; returns the highest event time among them.
-    private func ingest(_ records: ArraySlice<SourceRecord>, into runtime: PartitionRuntime<Processor>, now: EventTime) async throws
+    @inlinable
+    final func ingest(_ records: ArraySlice<SourceRecord>, into runtime: PartitionRuntime<Processor>, now: EventTime) async throws
         -> EventTime?
     {
         var order: [Processor.Key] = []
@@ -189,7 +198,8 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// Advances idle partitions' watermarks with the wall clock and fires due timers.
     /// `isCaughtUp` tells whether a partition has nothing unread below its high watermark.
-    package func advance(isCaughtUp: @Sendable (InputPartition) -> Bool) async throws {
+    @inlinable
+    final package func advance(isCaughtUp: @Sendable (InputPartition) -> Bool) async throws {
         let now = clock.now()
         for runtime in partitions.values {
             if runtime.watermark.advanceIfIdle(now: now, isCaughtUp: isCaughtUp(runtime.partition)) {
@@ -201,7 +211,8 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// Raises the watermark of the given partitions (all when `nil`) to `time`, firing timers.
     /// Raising to ``EventTime/distantFuture`` closes every window: the end of a bounded input.
-    package func raiseWatermarks(to time: EventTime, partitions selected: [InputPartition]? = nil) async throws {
+    @inlinable
+    final package func raiseWatermarks(to time: EventTime, partitions selected: [InputPartition]? = nil) async throws {
         let now = clock.now()
         for runtime in partitions.values where selected?.contains(runtime.partition) ?? true {
             if runtime.watermark.raise(to: time) {
@@ -211,7 +222,8 @@ package actor Router<Processor: KeyedProcessor> {
     }
 
     /// Hands over everything emitted since the last call, in emission order.
-    package func takeEmitted() -> [Emitted<Processor.Output>] {
+    @inlinable
+    final package func takeEmitted() -> [Emitted<Processor.Output>] {
         defer { emitted.removeAll(keepingCapacity: true) }
         return emitted
     }
@@ -219,13 +231,22 @@ package actor Router<Processor: KeyedProcessor> {
     // MARK: Checkpoints
 
     /// Everything one partition changed since the last checkpoint, with key state not yet encoded.
+    @usableFromInline
     package struct PreparedPartition: Sendable {
-        var progress: PartitionProgress
+        @usableFromInline var progress: PartitionProgress
         /// Encoded keys of the keys changed, and their state, in the same order.
-        var keys: [[UInt8]]
-        var states: [KeyActor<Processor>.Stored]
+        @usableFromInline var keys: [[UInt8]]
+        @usableFromInline var states: [KeyActor<Processor>.Stored]
         /// Timer changes, `true` added and `false` removed; split by ``encode(_:processor:)``, off the pause.
-        var timerChanges: [StoredTimer: Bool]
+        @usableFromInline var timerChanges: [StoredTimer: Bool]
+
+        @inlinable
+        init(progress: PartitionProgress, keys: [[UInt8]], states: [KeyActor<Processor>.Stored], timerChanges: [StoredTimer: Bool]) {
+            self.progress = progress
+            self.keys = keys
+            self.states = states
+            self.timerChanges = timerChanges
+        }
     }
 
     /// The processor, for ``encode(_:processor:)``.
@@ -235,7 +256,8 @@ package actor Router<Processor: KeyedProcessor> {
     /// This is the checkpoint's pause; encode the result with ``encode(_:processor:)`` outside it.
     ///
     /// Call ``takeEmitted()`` first: the sequence numbers in the returned progress count everything emitted.
-    package func prepareCheckpoint() async -> [InputPartition: PreparedPartition] {
+    @inlinable
+    final package func prepareCheckpoint() async -> [InputPartition: PreparedPartition] {
         var result: [InputPartition: PreparedPartition] = [:]
         for runtime in partitions.values {
             // Per key only a reference and a copy of its state (which shares its buffers) are
@@ -260,6 +282,7 @@ package actor Router<Processor: KeyedProcessor> {
     }
 
     /// Encodes prepared key state into the partitions of a checkpoint. Runs on any thread.
+    @inlinable
     package nonisolated static func encode(
         _ prepared: [InputPartition: PreparedPartition], processor: SharedProcessor<Processor>
     ) throws -> [InputPartition: PartitionCheckpoint] {
@@ -305,13 +328,23 @@ package actor Router<Processor: KeyedProcessor> {
 
     // MARK: Internals
 
-    private func slotFor(
+    @inlinable
+    final func slotFor(
         _ key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
     ) throws -> PartitionRuntime<Processor>.KeySlot {
         if let slot = runtime.keys[key] {
             slot.lastUsed = now
             return slot
         }
+        return try makeSlot(for: key, in: runtime, now: now)
+    }
+
+    /// Brings a key into memory: its actor, with its state read from the store if it has any.
+    /// Not inlined: it runs once per key, not per record.
+    @usableFromInline
+    func makeSlot(
+        for key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
+    ) throws -> PartitionRuntime<Processor>.KeySlot {
         let encodedKey = try encodedKey(key)
         var restored: KeyActor<Processor>.Stored?
         if let store, let bytes = try store.state(of: encodedKey, in: runtime.partition) {
@@ -328,11 +361,12 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// The encoded form of `key` (deterministic, so it finds the key's stored state). Not
     /// memoized: the key's actor keeps it for as long as the key is in memory.
-    private func encodedKey(_ key: Processor.Key) throws -> [UInt8] {
+    @usableFromInline func encodedKey(_ key: Processor.Key) throws -> [UInt8] {
         try encoder.encode(key)
     }
 
-    private func apply(
+    @inlinable
+    final func apply(
         _ effects: KeyActor<Processor>.Effects, of key: Processor.Key, slot: PartitionRuntime<Processor>.KeySlot,
         in runtime: PartitionRuntime<Processor>
     ) {
@@ -357,14 +391,14 @@ package actor Router<Processor: KeyedProcessor> {
     }
 
     /// How many stored event-time timers one read brings into memory.
-    private static var timerChunk: Int { 1_024 }
+    @usableFromInline static var timerChunk: Int { 1_024 }
 
     /// Reads the store's event-time timers that fire at or before `time` (and the rest of
     /// their chunk) into memory. Timers registered in this run are in memory already; one
     /// also read back from the store after a checkpoint fires twice, and the key actor
     /// ignores the second (it is no longer registered), as it does a timer cancelled in
     /// this run but still in the store.
-    private func loadEventTimers(in runtime: PartitionRuntime<Processor>, through time: Int64) throws {
+    @usableFromInline func loadEventTimers(in runtime: PartitionRuntime<Processor>, through time: Int64) throws {
         guard let store else { return }
         while runtime.mayHaveUnloadedEventTimers {
             if let last = runtime.lastLoadedEventTimer, last.fireAtMilliseconds > time { return }
@@ -378,7 +412,8 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
-    private func fireEventTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
+    @inlinable
+    final func fireEventTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
         guard let watermark = runtime.watermark.current else { return }
         try loadEventTimers(in: runtime, through: watermark.millisecondsSinceEpoch)
         // Timers may register further timers that are already due; loop until none are.
@@ -389,7 +424,8 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
-    private func fireProcessingTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
+    @inlinable
+    final func fireProcessingTimers(in runtime: PartitionRuntime<Processor>, now: EventTime) async throws {
         while true {
             let due = runtime.processingTimers.popDue(atOrBefore: now.millisecondsSinceEpoch)
             if due.isEmpty { return }
@@ -397,7 +433,8 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
-    private func fire(
+    @inlinable
+    final func fire(
         _ due: [TimerHeap<Processor.Key>.Entry], domain: ProcessorTimer.Domain, in runtime: PartitionRuntime<Processor>,
         now: EventTime
     ) async throws {
@@ -418,38 +455,43 @@ package actor Router<Processor: KeyedProcessor> {
     // Synchronous entries into a key actor's isolation. Key actors run on the router's
     // executor, so while the router runs, so may they (checked at run time by assumeIsolated).
 
-    private nonisolated static func process(
+    @inlinable
+    nonisolated static func process(
         _ events: [(input: Processor.Input, time: EventTime)], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
     ) -> KeyActor<Processor>.Effects {
         actor.assumeIsolated { $0.process(events, watermark: watermark, now: now) }
     }
 
-    private nonisolated static func fire(
+    @inlinable
+    nonisolated static func fire(
         _ due: [ProcessorTimer], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
     ) -> KeyActor<Processor>.Effects {
         actor.assumeIsolated { $0.fire(due, watermark: watermark, now: now) }
     }
 
-    private nonisolated static func openWindowCount(of actor: KeyActor<Processor>) -> Int {
+    @usableFromInline nonisolated static func openWindowCount(of actor: KeyActor<Processor>) -> Int {
         actor.assumeIsolated { $0.openWindowCount() }
     }
 
-    private nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored {
+    @inlinable
+    nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored {
         actor.assumeIsolated { $0.snapshot() }
     }
 
-    private func emit(_ payload: Emitted<Processor.Output>.Payload, in runtime: PartitionRuntime<Processor>) {
+    @inlinable
+    final func emit(_ payload: Emitted<Processor.Output>.Payload, in runtime: PartitionRuntime<Processor>) {
         emitted.append(Emitted(key: OutboxKey(writer: runtime.partition, sequence: runtime.nextSequence), payload: payload))
         runtime.nextSequence += 1
     }
 
-    private static func describe(_ error: any Error) -> String {
+    @usableFromInline static func describe(_ error: any Error) -> String {
         if let error = error as? SluiceError { return error.message }
         return String(describing: error)
     }
 }
 
 extension StoredTimer {
+    @inlinable
     init(_ timer: ProcessorTimer, key: [UInt8]) {
         self.init(fireAtMilliseconds: timer.time.millisecondsSinceEpoch, key: key, isEventTime: timer.domain == .eventTime)
     }

@@ -1,17 +1,26 @@
 /// A binary min-heap of timers with their keys, earliest first.
+@usableFromInline
 struct TimerHeap<Key> {
+    @usableFromInline
     struct Entry {
-        var time: Int64
-        var key: Key
+        @usableFromInline var time: Int64
+        @usableFromInline var key: Key
+
+        @inlinable init(time: Int64, key: Key) {
+            self.time = time
+            self.key = key
+        }
     }
 
-    private var storage: [Entry] = []
+    @usableFromInline var storage: [Entry] = []
 
-    var isEmpty: Bool { storage.isEmpty }
-    var count: Int { storage.count }
-    var earliest: Int64? { storage.first?.time }
+    @inlinable init() {}
 
-    mutating func insert(time: Int64, key: Key) {
+    @inlinable var isEmpty: Bool { storage.isEmpty }
+    @inlinable var count: Int { storage.count }
+    @inlinable var earliest: Int64? { storage.first?.time }
+
+    @inlinable mutating func insert(time: Int64, key: Key) {
         storage.append(Entry(time: time, key: key))
         var child = storage.count - 1
         while child > 0 {
@@ -23,7 +32,7 @@ struct TimerHeap<Key> {
     }
 
     /// Removes and returns every entry due at or before `time`.
-    mutating func popDue(atOrBefore time: Int64) -> [Entry] {
+    @inlinable mutating func popDue(atOrBefore time: Int64) -> [Entry] {
         var due: [Entry] = []
         while let first = storage.first, first.time <= time {
             due.append(first)
@@ -35,7 +44,7 @@ struct TimerHeap<Key> {
         return due
     }
 
-    private mutating func siftDown(from index: Int) {
+    @inlinable mutating func siftDown(from index: Int) {
         var parent = index
         let count = storage.count
         while true {

@@ -38,9 +38,18 @@ public struct ProcessedStage<Processor: KeyedProcessor>: Sendable {
     }
 
     /// Completes the pipeline with its sink.
+    ///
+    /// Inlined into the caller, so that the engine's per-record code is specialized for the
+    /// pipeline's types in the caller's module (see `EngineEntryPoints`).
+    @inlinable
     public func sink<Sink: PipelineSink>(_ sink: Sink) -> PipelineDefinition<Processor> where Sink.Output == Processor.Output {
+        definition(sink: sink, engine: .make())
+    }
+
+    @usableFromInline
+    func definition(sink: any PipelineSink<Processor.Output>, engine: EngineEntryPoints<Processor>) -> PipelineDefinition<Processor> {
         PipelineDefinition(
-            name: name, source: source, logic: logic, sink: sink,
+            name: name, source: source, logic: logic, engine: engine, sink: sink,
             late: late ?? .topic("\(name)-late"), deadLetters: deadLetters ?? .topic("\(name)-dead-letters"))
     }
 }
@@ -53,6 +62,8 @@ public struct PipelineDefinition<Processor: KeyedProcessor>: Sendable {
     /// Where records come from.
     public let source: any PipelineSource
     package let logic: PipelineLogic<Processor>
+    /// The router's hot paths, specialized where the definition was made.
+    package let engine: EngineEntryPoints<Processor>
     /// Where results go.
     public let sink: any PipelineSink<Processor.Output>
     /// Where late records go.
@@ -61,12 +72,13 @@ public struct PipelineDefinition<Processor: KeyedProcessor>: Sendable {
     public let deadLetters: SideOutput
 
     init(
-        name: String, source: any PipelineSource, logic: PipelineLogic<Processor>, sink: any PipelineSink<Processor.Output>,
-        late: SideOutput, deadLetters: SideOutput
+        name: String, source: any PipelineSource, logic: PipelineLogic<Processor>, engine: EngineEntryPoints<Processor>,
+        sink: any PipelineSink<Processor.Output>, late: SideOutput, deadLetters: SideOutput
     ) {
         self.name = name
         self.source = source
         self.logic = logic
+        self.engine = engine
         self.sink = sink
         self.late = late
         self.deadLetters = deadLetters

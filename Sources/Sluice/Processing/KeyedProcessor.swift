@@ -60,11 +60,13 @@ public struct ProcessorTimer: Hashable, Sendable, Codable, Comparable {
     public var domain: Domain
 
     /// Creates a timer.
+    @inlinable
     public init(time: EventTime, domain: Domain) {
         self.time = time
         self.domain = domain
     }
 
+    @inlinable
     public static func < (lhs: ProcessorTimer, rhs: ProcessorTimer) -> Bool {
         (lhs.time, lhs.domain.rawValue) < (rhs.time, rhs.domain.rawValue)
     }

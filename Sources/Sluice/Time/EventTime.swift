@@ -8,11 +8,13 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     public var millisecondsSinceEpoch: Int64
 
     /// Creates an event time from milliseconds since the epoch.
+    @inlinable
     public init(millisecondsSinceEpoch: Int64) {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
     /// Creates an event time from (possibly fractional) seconds since the epoch.
+    @inlinable
     public init(secondsSinceEpoch seconds: Double) {
         self.millisecondsSinceEpoch = Int64((seconds * 1000).rounded(.down))
     }
@@ -25,16 +27,19 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// Seconds since the epoch.
     public var secondsSinceEpoch: Double { Double(millisecondsSinceEpoch) / 1000 }
 
+    @inlinable
     public static func < (lhs: EventTime, rhs: EventTime) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
 
     /// The time `duration` later.
+    @inlinable
     public static func + (lhs: EventTime, rhs: Duration) -> EventTime {
         EventTime(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &+ rhs.wholeMilliseconds)
     }
 
     /// The time `duration` earlier.
+    @inlinable
     public static func - (lhs: EventTime, rhs: Duration) -> EventTime {
         EventTime(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &- rhs.wholeMilliseconds)
     }
@@ -44,6 +49,7 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
 extension Duration {
     /// This duration in whole milliseconds, rounded toward zero.
+    @inlinable
     public var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds &* 1000 &+ attoseconds / 1_000_000_000_000_000

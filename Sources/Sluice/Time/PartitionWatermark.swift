@@ -1,13 +1,15 @@
 /// The watermark of one input partition, with its idleness bookkeeping.
+@usableFromInline
 struct PartitionWatermark: Sendable {
-    let policy: WatermarkPolicy
+    @usableFromInline let policy: WatermarkPolicy
     /// The current watermark; `nil` before any record was seen (and none was restored).
-    private(set) var current: EventTime?
+    @usableFromInline var current: EventTime?
     /// Wall-clock time of the last record, or of the start, for idleness.
-    private var lastActivity: EventTime
+    @usableFromInline var lastActivity: EventTime
     /// The highest event time the partition has seen.
-    private var maxEventTime: EventTime?
+    @usableFromInline var maxEventTime: EventTime?
 
+    @usableFromInline
     init(policy: WatermarkPolicy, restored: EventTime?, now: EventTime) {
         self.policy = policy
         self.current = restored
@@ -15,6 +17,7 @@ struct PartitionWatermark: Sendable {
     }
 
     /// Notes a record's event time; returns whether the watermark moved.
+    @inlinable
     mutating func observe(_ time: EventTime, now: EventTime) -> Bool {
         lastActivity = now
         if maxEventTime.map({ time > $0 }) ?? true { maxEventTime = time }
@@ -22,6 +25,7 @@ struct PartitionWatermark: Sendable {
     }
 
     /// Advances the watermark with wall-clock time if the partition is idle; returns whether it moved.
+    @inlinable
     mutating func advanceIfIdle(now: EventTime, isCaughtUp: Bool) -> Bool {
         guard let idleTimeout = policy.idleTimeout, isCaughtUp else { return false }
         guard now >= lastActivity + idleTimeout else { return false }
@@ -30,6 +34,7 @@ struct PartitionWatermark: Sendable {
     }
 
     /// Forces the watermark to at least `time` (used at the end of a bounded replay).
+    @inlinable
     mutating func raise(to time: EventTime) -> Bool {
         if let current, current >= time { return false }
         current = time

@@ -15,13 +15,13 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
     public let kind: WindowKind
     /// How long after its end a window still accepts records.
     public let allowedLateness: Duration
-    private let initial: Accumulator
-    private let fold: @Sendable (inout Accumulator, Input) -> Void
-    private let merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?
+    @usableFromInline let initial: Accumulator
+    @usableFromInline let fold: @Sendable (inout Accumulator, Input) -> Void
+    @usableFromInline let merge: (@Sendable (inout Accumulator, Accumulator) -> Void)?
     /// `allowedLateness` in milliseconds, and the window size for tumbling windows: worked out
     /// once, not per record.
-    private let latenessMilliseconds: Int64
-    private let tumblingMilliseconds: Int64?
+    @usableFromInline let latenessMilliseconds: Int64
+    @usableFromInline let tumblingMilliseconds: Int64?
 
     /// Creates an aggregator. Session windows need `merge` to combine two sessions' accumulators.
     public init(
@@ -43,19 +43,23 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         if case .tumbling(let size) = kind { tumblingMilliseconds = size.wholeMilliseconds } else { tumblingMilliseconds = nil }
     }
 
+    @inlinable
     public func initialState(for key: Key) -> State { State() }
 
+    @inlinable
     public func isEmpty(_ state: State) -> Bool { state.windows.isEmpty }
 
+    @inlinable
     public func openWindowCount(_ state: State) -> Int { state.windows.count }
 
     /// Whether a window ending at `end` has closed under `watermark`.
-    @inline(__always)
-    private func isClosed(end: Int64, watermark: EventTime?) -> Bool {
+    @inlinable @inline(__always)
+    func isClosed(end: Int64, watermark: EventTime?) -> Bool {
         guard let watermark else { return false }
         return watermark.millisecondsSinceEpoch >= end + latenessMilliseconds
     }
 
+    @inlinable
     public func process(_ input: Input, at time: EventTime, state: inout State, context: inout ProcessorContext<Key, Output>) {
         if let length = tumblingMilliseconds {
             // The common case, without allocating a list of windows.
@@ -80,8 +84,8 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
     }
 
     /// Folds `input` into the aligned window `[start, end)` unless it has closed; returns whether it was open.
-    @inline(__always)
-    private func add(
+    @inlinable @inline(__always)
+    func add(
         _ input: Input, toWindowFrom start: Int64, to end: Int64, state: inout State, context: inout ProcessorContext<Key, Output>
     ) -> Bool {
         if isClosed(end: end, watermark: context.watermark) { return false }
@@ -97,7 +101,8 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         return true
     }
 
-    private func processSession(
+    @usableFromInline
+    func processSession(
         _ input: Input, at time: EventTime, gap: Int64, state: inout State, context: inout ProcessorContext<Key, Output>
     ) {
         var start = time.millisecondsSinceEpoch
@@ -131,6 +136,7 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: end + latenessMilliseconds))
     }
 
+    @inlinable
     public func onTimer(_ timer: ProcessorTimer, state: inout State, context: inout ProcessorContext<Key, Output>) {
         guard timer.domain == .eventTime else { return }
         var remaining: [WindowState<Accumulator>.Open] = []

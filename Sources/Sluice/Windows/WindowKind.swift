@@ -33,6 +33,7 @@ public enum WindowKind: Sendable, Equatable {
 
     /// The aligned windows (tumbling or hopping) that contain `time`, earliest first.
     /// For sessions, the single proto-window `[time, time + gap)`.
+    @usableFromInline
     func windows(containing time: EventTime) -> [TimeWindow] {
         let t = time.millisecondsSinceEpoch
         switch self {
@@ -57,7 +58,7 @@ public enum WindowKind: Sendable, Equatable {
 }
 
 /// Integer division rounding toward negative infinity.
-@inline(__always)
+@inlinable @inline(__always)
 func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q

@@ -8,11 +8,19 @@ public struct WindowState<Accumulator: Sendable & Codable>: Sendable, Codable {
         public var end: Int64
         /// The accumulator so far.
         public var accumulator: Accumulator
+
+        @inlinable
+        init(start: Int64, end: Int64, accumulator: Accumulator) {
+            self.start = start
+            self.end = end
+            self.accumulator = accumulator
+        }
     }
 
     /// Open windows ordered by start.
     public var windows: [Open] = []
 
     /// Creates an empty state.
+    @inlinable
     public init() {}
 }
