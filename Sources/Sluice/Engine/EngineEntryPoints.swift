@@ -11,8 +11,10 @@
 /// profile of the IoT benchmark).
 @usableFromInline
 package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
-    /// ``Router/ingest(_:)``.
-    package let ingest: @Sendable (Router<Processor>, [SourceRecord]) async throws -> Void
+    /// Decodes polled records (``DecodedBatch/init(records:logic:)``); runs on any thread.
+    package let decode: @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>
+    /// ``Router/ingest(_:)-(DecodedBatch<Processor>)``.
+    package let ingest: @Sendable (Router<Processor>, DecodedBatch<Processor>) async throws -> Void
     /// ``Router/advance(isCaughtUp:)``.
     package let advance: @Sendable (Router<Processor>, @Sendable (InputPartition) -> Bool) async throws -> Void
     /// ``Router/raiseWatermarks(to:partitions:)`` for every partition.
@@ -28,7 +30,8 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
     @inlinable
     package static func make() -> Self {
         Self(
-            ingest: { router, records in try await router.ingest(records) },
+            decode: { records, logic in DecodedBatch(records: records, logic: logic) },
+            ingest: { router, batch in try await router.ingest(batch) },
             advance: { router, isCaughtUp in try await router.advance(isCaughtUp: isCaughtUp) },
             raiseWatermarks: { router, time in try await router.raiseWatermarks(to: time) },
             prepareCheckpoint: { router in await router.prepareCheckpoint() },
@@ -37,13 +40,15 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
 
     @usableFromInline
     init(
-        ingest: @escaping @Sendable (Router<Processor>, [SourceRecord]) async throws -> Void,
+        decode: @escaping @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>,
+        ingest: @escaping @Sendable (Router<Processor>, DecodedBatch<Processor>) async throws -> Void,
         advance: @escaping @Sendable (Router<Processor>, @Sendable (InputPartition) -> Bool) async throws -> Void,
         raiseWatermarks: @escaping @Sendable (Router<Processor>, EventTime) async throws -> Void,
         prepareCheckpoint: @escaping @Sendable (Router<Processor>) async -> [InputPartition: Router<Processor>.PreparedPartition],
         encode: @escaping @Sendable ([InputPartition: Router<Processor>.PreparedPartition], SharedProcessor<Processor>) throws
             -> [InputPartition: PartitionCheckpoint]
     ) {
+        self.decode = decode
         self.ingest = ingest
         self.advance = advance
         self.raiseWatermarks = raiseWatermarks

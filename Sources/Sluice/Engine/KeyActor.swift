@@ -26,7 +26,7 @@ actor KeyActor<Processor: KeyedProcessor> {
     @usableFromInline
     struct Effects: Sendable {
         @usableFromInline var outputs: [Processor.Output] = []
-        /// Indexes (into the call's input) of records the processor declared late.
+        /// Indexes (into the batch's records) of records the processor declared late.
         @usableFromInline var lateIndexes: [Int] = []
         /// How the number of open windows changed.
         @usableFromInline var openWindowsDelta = 0
@@ -60,18 +60,22 @@ actor KeyActor<Processor: KeyedProcessor> {
         self.executor = executor
     }
 
-    /// Applies a batch of this key's events, in order.
+    /// Applies this key's events in `batch`, in order: the one at `first`, then each next one in `links`.
     @inlinable
-    final func process(_ events: [(input: Processor.Input, time: EventTime)], watermark: EventTime?, now: EventTime) -> Effects {
+    final func process(
+        _ batch: DecodedBatch<Processor>, from first: Int, links: [Int32], watermark: EventTime?, now: EventTime
+    ) -> Effects {
         var effects = Effects()
         let processor = self.processor
         let windowsBefore = processor.openWindowCount(stored.state)
-        // One context for the whole call, emptied after each event that used it: this code is
-        // generic and not specialized for the user's types, so every value of a generic type
-        // made per event costs a run-time type lookup.
+        // One context for the whole call, emptied after each event that used it.
         var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
-        for index in events.indices {
-            processor.process(events[index].input, at: events[index].time, state: &stored.state, context: &context)
+        var index = first
+        while index >= 0 {
+            guard case .event(let input, _, let time) = batch.outcomes[index] else {
+                preconditionFailure("the router chains only decoded records")
+            }
+            processor.process(input, at: time ?? now, state: &stored.state, context: &context)
             if context.hasEffects {
                 absorb(&context, into: &effects)
                 if context.isLate {
@@ -79,6 +83,7 @@ actor KeyActor<Processor: KeyedProcessor> {
                     context.isLate = false
                 }
             }
+            index = Int(links[index])
         }
         effects.openWindowsDelta = processor.openWindowCount(stored.state) - windowsBefore
         return effects

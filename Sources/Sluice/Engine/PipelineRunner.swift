@@ -19,6 +19,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private var store: LMDBCheckpointStore!
     private var router: Router<Processor>!
+    /// The pipeline's logic with this run's limits; decodes records on the read-ahead task.
+    private var logic: PipelineLogic<Processor>
     private var publisher: OutboxPublisher?
     private var consumer: KafkaConsumer?
     private var memoryInput: AsyncRecordIterator?
@@ -48,6 +50,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         self.clock = clock
         self.control = control
         self.metrics = PipelineMetrics(pipeline: definition.name, factory: configuration.metricsFactory)
+        var logic = definition.logic
+        logic.maxRecordBytes = configuration.maxRecordBytes
+        self.logic = logic
     }
 
     // MARK: Run
@@ -95,8 +100,6 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         }
         self.store = store
         checkpointID = try store.lastCheckpointID() ?? 0
-        var logic = definition.logic
-        logic.maxRecordBytes = configuration.maxRecordBytes
         router = Router(logic: logic, store: store, clock: clock)
 
         if usesKafka {
@@ -235,9 +238,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             if let failure = publisher?.failure {
                 throw SluiceError(.sinkFailure, "the producer failed and cannot continue: \(failure.message)", underlying: failure)
             }
-            let records = try await pollRecords()
-            if !records.isEmpty {
-                try await definition.engine.ingest(router, records)
+            let batch = try await pollRecords()
+            if !batch.records.isEmpty {
+                try await definition.engine.ingest(router, batch)
                 for (partition, offset) in await router.nextOffsets() where offset >= 0 { positions[partition] = offset }
             }
             let caughtUp = caughtUpPartitions()
@@ -263,43 +266,52 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         }
     }
 
-    private func pollRecords() async throws -> [SourceRecord] {
+    private func pollRecords() async throws -> DecodedBatch<Processor> {
         if let consumer {
             let polled: PolledRecords
             if let next = nextPoll {
                 nextPoll = nil
                 polled = try await next.value
             } else {
-                polled = try await Self.poll(consumer, maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
+                polled = try await Self.poll(
+                    consumer, maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout, logic: logic,
+                    decode: definition.engine.decode)
             }
             if let event = polled.rebalance {
                 try await handle(event, consumer: consumer)
             } else {
-                // Read ahead: the next batch is fetched and copied on other threads while the
-                // router applies this one. Not across a rebalance, which changes what is read.
+                // Read ahead: the next batch is fetched, copied and decoded on other threads
+                // while the router applies this one. Not across a rebalance, which changes what is read.
                 let maxRecords = configuration.maxPollRecords
                 let timeout = configuration.pollTimeout
-                nextPoll = Task { try await Self.poll(consumer, maxRecords: maxRecords, timeout: timeout) }
+                let logic = self.logic
+                let decode = definition.engine.decode
+                nextPoll = Task {
+                    try await Self.poll(consumer, maxRecords: maxRecords, timeout: timeout, logic: logic, decode: decode)
+                }
             }
-            return polled.records
+            return polled.batch
         }
         if let memoryInput, !memoryInputFinished {
             if let record = try await memoryInput.next() {
-                return [record]
+                return definition.engine.decode([record], logic)
             }
             memoryInputFinished = true
         }
-        return []
+        return definition.engine.decode([], logic)
     }
 
-    /// One poll's records, copied out of librdkafka, and the rebalance that followed them.
+    /// One poll's records, copied out of librdkafka and decoded, and the rebalance that followed them.
     private struct PolledRecords: Sendable {
-        var records: [SourceRecord]
+        var batch: DecodedBatch<Processor>
         var rebalance: KafkaRebalanceEvent?
     }
 
-    /// Polls and copies the records; runs on the shared pool, not on this actor.
-    private nonisolated static func poll(_ consumer: KafkaConsumer, maxRecords: Int, timeout: Duration) async throws -> PolledRecords {
+    /// Polls, copies and decodes the records; runs on the shared pool, not on this actor.
+    private nonisolated static func poll(
+        _ consumer: KafkaConsumer, maxRecords: Int, timeout: Duration, logic: PipelineLogic<Processor>,
+        decode: @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>
+    ) async throws -> PolledRecords {
         let result = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
         var records: [SourceRecord] = []
         records.reserveCapacity(result.records.count)
@@ -310,7 +322,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     key: record.key, value: record.value,
                     timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:))))
         }
-        return PolledRecords(records: records, rebalance: result.rebalance)
+        return PolledRecords(batch: decode(records, logic), rebalance: result.rebalance)
     }
 
     private func handle(_ event: KafkaRebalanceEvent, consumer: KafkaConsumer) async throws {

@@ -78,11 +78,15 @@ package actor Router<Processor: KeyedProcessor> {
 
     // MARK: Processing
 
-    /// Processes a batch of records, possibly from several partitions, in order within each partition.
+    /// Processes a batch of decoded records, possibly from several partitions, in order within each partition.
     @inlinable
-    final package func ingest(_ records: [SourceRecord]) async throws {
+    final package func ingest(_ batch: DecodedBatch<Processor>) async throws {
+        let records = batch.records
         guard !records.isEmpty else { return }
         let now = clock.now()
+        // Each key's records in this batch, as a chain through `links` (record index to the
+        // key's next record index, or -1): one array for the batch instead of one per key.
+        var links = [Int32](repeating: -1, count: records.count)
         // A poll returns runs of records from one partition; take each run as it comes,
         // which keeps every partition's order without regrouping (and copying) the batch.
         var touched: [(runtime: PartitionRuntime<Processor>, maxTime: EventTime?)] = []
@@ -93,7 +97,7 @@ package actor Router<Processor: KeyedProcessor> {
             while end < records.endIndex && records[end].partition == partition { end += 1 }
             if partitions[partition] == nil { try open(partition) }
             let runtime = partitions[partition]!
-            let maxTime = try await ingest(records[start..<end], into: runtime, now: now)
+            let maxTime = try ingest(batch, start..<end, links: &links, into: runtime, now: now)
             if let position = touched.firstIndex(where: { $0.runtime === runtime }) {
                 touched[position].maxTime = [touched[position].maxTime, maxTime].compactMap { $0 }.max()
             } else {
@@ -110,65 +114,54 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
-    /// One key's events within an ingested run, with their positions in the run.
+    /// One key's records within an ingested run: the first and last of its chain in `links`.
     @usableFromInline
-    struct KeyGroup {
-        @usableFromInline var events: [(input: Processor.Input, time: EventTime)]
-        @usableFromInline var indexes: [Int]
-        @inlinable init(events: [(input: Processor.Input, time: EventTime)], indexes: [Int]) {
-            self.events = events
-            self.indexes = indexes
+    struct KeyChain {
+        @usableFromInline var first: Int32
+        @usableFromInline var last: Int32
+        @usableFromInline var count: Int32
+
+        @inlinable init(_ index: Int32) {
+            first = index
+            last = index
+            count = 1
         }
     }
 
     /// Applies one run of a partition's records; returns the highest event time among them.
     @inlinable
-    final func ingest(_ records: ArraySlice<SourceRecord>, into runtime: PartitionRuntime<Processor>, now: EventTime) async throws
-        -> EventTime?
-    {
+    final func ingest(
+        _ batch: DecodedBatch<Processor>, _ run: Range<Int>, links: inout [Int32], into runtime: PartitionRuntime<Processor>,
+        now: EventTime
+    ) throws -> EventTime? {
         var order: [Processor.Key] = []
-        var groups: [Processor.Key: KeyGroup] = [:]
+        var chains: [Processor.Key: KeyChain] = [:]
         var maxTime: EventTime?
         var consumed: UInt64 = 0
-        for index in records.indices {
-            // Read in place (`records[index]`), not copied into a local: a copy retains and
-            // releases the record's buffers for every record.
-            let offset = records[index].offset
+        for index in run {
+            // Read in place (`batch.records[index]`), not copied into a local: a copy retains
+            // and releases the record's buffers for every record.
+            let offset = batch.records[index].offset
             // Already applied before the checkpoint this partition was restored from.
             if offset < runtime.nextOffset { continue }
             runtime.nextOffset = offset + 1
             statistics.recordsConsumed += 1
             consumed += 1
-            let size = records[index].value.count
-            if size > logic.maxRecordBytes {
+            switch batch.outcomes[index] {
+            case .rejected(let reason):
                 statistics.deadLettered += 1
-                emit(
-                    .deadLetter(records[index], reason: "record of \(size) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"),
-                    in: runtime)
-                continue
-            }
-            let input: Processor.Input
-            do {
-                input = try logic.decode(records[index])
-            } catch {
-                statistics.deadLettered += 1
-                emit(.deadLetter(records[index], reason: Self.describe(error)), in: runtime)
-                continue
-            }
-            let time: EventTime
-            switch logic.eventTime {
-            case .extract(let extract): time = extract(input)
-            case .recordTimestamp: time = records[index].timestamp ?? now
-            case .processingTime: time = now
-            }
-            if maxTime.map({ time > $0 }) ?? true { maxTime = time }
-            let key = logic.key(input)
-            if let position = groups.index(forKey: key) {
-                groups.values[position].events.append((input, time))
-                groups.values[position].indexes.append(index)
-            } else {
-                order.append(key)
-                groups[key] = KeyGroup(events: [(input, time)], indexes: [index])
+                emit(.deadLetter(batch.records[index], reason: reason), in: runtime)
+            case .event(_, let key, let time):
+                let time = time ?? now
+                if maxTime.map({ time > $0 }) ?? true { maxTime = time }
+                if let position = chains.index(forKey: key) {
+                    links[Int(chains.values[position].last)] = Int32(truncatingIfNeeded: index)
+                    chains.values[position].last = Int32(truncatingIfNeeded: index)
+                    chains.values[position].count += 1
+                } else {
+                    order.append(key)
+                    chains[key] = KeyChain(Int32(truncatingIfNeeded: index))
+                }
             }
         }
         var processed: UInt64 = 0
@@ -178,18 +171,15 @@ package actor Router<Processor: KeyedProcessor> {
         }
         let watermark = runtime.watermark.current
         for key in order {
-            let group = groups[key]!
+            let chain = chains[key]!
             let slot = try slotFor(key, in: runtime, now: now)
             // The key actor shares this router's executor: enter its isolation without a hop.
-            let effects = Self.process(group.events, on: slot.actor, watermark: watermark, now: now)
-            statistics.recordsProcessed += UInt64(group.events.count)
-            processed += UInt64(group.events.count)
-            if !effects.lateIndexes.isEmpty {
-                let indexes = group.indexes
-                for late in effects.lateIndexes {
-                    statistics.lateRecords += 1
-                    emit(.late(records[indexes[late]]), in: runtime)
-                }
+            let effects = Self.process(batch, from: Int(chain.first), links: links, on: slot.actor, watermark: watermark, now: now)
+            statistics.recordsProcessed += UInt64(chain.count)
+            processed += UInt64(chain.count)
+            for late in effects.lateIndexes {
+                statistics.lateRecords += 1
+                emit(.late(batch.records[late]), in: runtime)
             }
             apply(effects, of: key, slot: slot, in: runtime)
         }
@@ -457,9 +447,10 @@ package actor Router<Processor: KeyedProcessor> {
 
     @inlinable
     nonisolated static func process(
-        _ events: [(input: Processor.Input, time: EventTime)], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
+        _ batch: DecodedBatch<Processor>, from first: Int, links: [Int32], on actor: KeyActor<Processor>, watermark: EventTime?,
+        now: EventTime
     ) -> KeyActor<Processor>.Effects {
-        actor.assumeIsolated { $0.process(events, watermark: watermark, now: now) }
+        actor.assumeIsolated { $0.process(batch, from: first, links: links, watermark: watermark, now: now) }
     }
 
     @inlinable
@@ -482,11 +473,6 @@ package actor Router<Processor: KeyedProcessor> {
     final func emit(_ payload: Emitted<Processor.Output>.Payload, in runtime: PartitionRuntime<Processor>) {
         emitted.append(Emitted(key: OutboxKey(writer: runtime.partition, sequence: runtime.nextSequence), payload: payload))
         runtime.nextSequence += 1
-    }
-
-    @usableFromInline static func describe(_ error: any Error) -> String {
-        if let error = error as? SluiceError { return error.message }
-        return String(describing: error)
     }
 }
 
