@@ -27,7 +27,7 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(records.count)
         for index in records.indices {
-            let size = records[index].value.count
+            let size = records[index].valueCount
             if size > logic.maxRecordBytes {
                 outcomes.append(.rejected(reason: "record of \(size) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"))
                 continue

@@ -313,14 +313,22 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         decode: @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>
     ) async throws -> PolledRecords {
         let result = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
+        // Every key and value of the batch goes into one buffer the records share.
+        var size = 0
+        for record in result.records {
+            size += record.withUnsafeKey { $0?.count ?? 0 } + record.withUnsafeValue { $0.count }
+        }
+        var builder = RecordBytes.Builder(capacity: size)
         var records: [SourceRecord] = []
         records.reserveCapacity(result.records.count)
         for record in result.records {
+            let key = record.withUnsafeKey { $0.map { builder.append($0) } }
+            let value = record.withUnsafeValue { builder.append($0) }
             records.append(
                 SourceRecord(
                     partition: InputPartition(topic: record.topic, partition: record.partition), offset: record.offset,
-                    key: record.key, value: record.value,
-                    timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:))))
+                    timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:)),
+                    bytes: RecordBytes(storage: builder.storage, key: key, value: value)))
         }
         return PolledRecords(batch: decode(records, logic), rebalance: result.rebalance)
     }

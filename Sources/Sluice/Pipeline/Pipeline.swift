@@ -28,7 +28,7 @@ public struct Pipeline: Sendable {
     public func source<Input: Decodable & Sendable>(_ source: any PipelineSource, decoding type: Input.Type) -> SourceStage<Input> {
         let decoder = FastJSONDecoder()
         return SourceStage(name: name, source: source) { record in
-            try record.value.withUnsafeBytes { try decoder.decode(Input.self, from: $0) }
+            try record.withUnsafeValue { try decoder.decode(Input.self, from: $0) }
         }
     }
 
