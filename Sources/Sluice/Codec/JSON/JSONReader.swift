@@ -1,28 +1,63 @@
 /// The state of one decoding run of ``FastJSONDecoder``: the input bytes, its scanned tokens, the
 /// current coding path and lookup hints for keyed containers.
 ///
+/// A reader is reused for run after run on one thread (see ``JSONReaderCache``), so that a small
+/// record costs no allocation: ``scan(bytes:count:)`` starts a run and ``finish()`` ends it.
+///
 /// Stored properties skip run-time exclusivity checks (`@exclusivity(unchecked)`), which cost more
 /// than the work on small values: one run uses the object on one thread, and no property is read
 /// while a mutation of it is in progress.
 final class JSONReader {
-    let bytes: UnsafePointer<UInt8>
-    let tokens: UnsafeMutablePointer<JSONToken>
+    /// Token buffers up to this size are kept between runs; larger ones are freed after the run.
+    static let retainedTokenCapacity = 4096
+
+    @exclusivity(unchecked) private(set) var bytes: UnsafePointer<UInt8>
+    @exclusivity(unchecked) private(set) var tokens: UnsafeMutablePointer<JSONToken>
+    @exclusivity(unchecked) private var tokenCapacity: Int
     @exclusivity(unchecked) var path: [any CodingKey] = []
     @exclusivity(unchecked) private var scratch: [UInt8] = []
+    /// Whether a run is in progress: a model's `init(from:)` that decodes JSON itself gets a reader
+    /// of its own instead of this one.
+    @exclusivity(unchecked) var isInUse = false
 
-    /// Scans `bytes` (which must outlive the reader) into tokens the reader owns.
-    init(bytes: UnsafePointer<UInt8>, count: Int) throws {
-        self.bytes = bytes
-        let capacity = JSONScanner.tokenCapacity(forByteCount: count)
-        tokens = .allocate(capacity: capacity)
-        var scanner = JSONScanner(bytes: bytes, count: count, tokens: tokens, capacity: capacity)
-        // A throwing initializer of a fully initialized class still runs `deinit`,
-        // which frees `tokens`; freeing here too would free them twice.
-        try scanner.scan()
+    /// A reader with a token buffer for small documents and no input yet.
+    init() {
+        tokenCapacity = JSONScanner.tokenCapacity(forByteCount: 126)
+        tokens = .allocate(capacity: tokenCapacity)
+        // A placeholder: `bytes` is only read during a run, after `scan` has set it.
+        bytes = UnsafeRawPointer(tokens).assumingMemoryBound(to: UInt8.self)
     }
 
     deinit {
         tokens.deallocate()
+    }
+
+    /// Starts a run: scans `bytes` (which must outlive the run) into the reader's tokens, growing
+    /// the token buffer if the document needs more.
+    @inline(__always)
+    func scan(bytes: UnsafePointer<UInt8>, count: Int) throws {
+        self.bytes = bytes
+        let capacity = JSONScanner.tokenCapacity(forByteCount: count)
+        if capacity > tokenCapacity {
+            tokens.deallocate()
+            tokens = .allocate(capacity: capacity)
+            tokenCapacity = capacity
+        }
+        var scanner = JSONScanner(bytes: bytes, count: count, tokens: tokens, capacity: capacity)
+        try scanner.scan()
+    }
+
+    /// Ends a run: forgets the coding path and frees buffers too large to keep.
+    @inline(__always)
+    func finish() {
+        isInUse = false
+        if !path.isEmpty { path.removeAll(keepingCapacity: true) }
+        if tokenCapacity > JSONReader.retainedTokenCapacity {
+            tokens.deallocate()
+            tokenCapacity = JSONScanner.tokenCapacity(forByteCount: 126)
+            tokens = .allocate(capacity: tokenCapacity)
+        }
+        if scratch.capacity > 16 * 1024 { scratch = [] }
     }
 
     // MARK: Objects
