@@ -36,14 +36,14 @@ actor KeyActor<Processor: KeyedProcessor> {
         @inlinable init() {}
     }
 
-    @usableFromInline let key: Processor.Key
-    @usableFromInline let encodedKey: [UInt8]
+    @usableFromInline final let key: Processor.Key
+    @usableFromInline final let encodedKey: [UInt8]
     /// Shared by all of a router's key actors: one reference per key instead of a copy of
     /// the processor (and its closures) in each of millions of actors.
-    @usableFromInline let shared: SharedProcessor<Processor>
+    @usableFromInline final let shared: SharedProcessor<Processor>
     @inlinable final var processor: Processor { shared.processor }
-    @usableFromInline var stored: Stored
-    @usableFromInline nonisolated let executor: UnownedSerialExecutor
+    @usableFromInline final var stored: Stored
+    @usableFromInline final nonisolated let executor: UnownedSerialExecutor
 
     /// A key actor runs on its router's serial executor. The router applies one key's
     /// records at a time anyway, so nothing is lost in concurrency, and the router can

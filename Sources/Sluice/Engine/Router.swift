@@ -8,17 +8,17 @@
 /// applied everything before it: that is the checkpoint barrier.
 @usableFromInline
 package actor Router<Processor: KeyedProcessor> {
-    @usableFromInline let logic: PipelineLogic<Processor>
-    @usableFromInline let sharedProcessor: SharedProcessor<Processor>
-    @usableFromInline let store: (any CheckpointStore)?
-    @usableFromInline let clock: any WallClock
-    @usableFromInline var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
-    @usableFromInline var emitted: [Emitted<Processor.Output>] = []
-    @usableFromInline let encoder = BinaryStateEncoder()
-    @usableFromInline let decoder = BinaryStateDecoder()
-    @usableFromInline package internal(set) var statistics = RouterStatistics()
+    @usableFromInline final let logic: PipelineLogic<Processor>
+    @usableFromInline final let sharedProcessor: SharedProcessor<Processor>
+    @usableFromInline final let store: (any CheckpointStore)?
+    @usableFromInline final let clock: any WallClock
+    @usableFromInline final var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
+    @usableFromInline final var emitted: [Emitted<Processor.Output>] = []
+    @usableFromInline final let encoder = BinaryStateEncoder()
+    @usableFromInline final let decoder = BinaryStateDecoder()
+    @usableFromInline final package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
-    @usableFromInline package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
+    @usableFromInline final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
         self.logic = logic
