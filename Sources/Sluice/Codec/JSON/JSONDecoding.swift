@@ -1,7 +1,11 @@
 /// The `Decoder` handed to values decoded by ``FastJSONDecoder``: one token of a ``JSONReader``.
 struct JSONDecoding: Decoder {
     // Three words, so that `any Decoder` holds it without a heap allocation.
-    let reader: JSONReader
+    // Decoders and containers hold their reader `unowned(unsafe)`, without reference counting:
+    // they are only valid during the `FastJSONDecoder.decode` call that made them (which also
+    // holds the input bytes only for that long), and that call keeps the reader alive until it
+    // returns.
+    unowned(unsafe) let reader: JSONReader
     private let token32: Int32
     /// How deep this value is; its coding path is the reader's first `depth` path components...
     private let depth32: Int32
@@ -47,10 +51,21 @@ struct JSONDecoding: Decoder {
 
 /// A keyed container of ``JSONDecoding``: an object whose members are found by comparing key bytes.
 struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let reader: JSONReader
+    /// The reader, unretained as in `JSONDecoding`. The lookups and numbers every field goes
+    /// through use it by `_withUnsafeGuaranteedRef`, which spares them a retain and a release.
+    let unmanagedReader: Unmanaged<JSONReader>
     let object: Int
     let depth: Int
     let fixedPath: [any CodingKey]?
+
+    init(reader: JSONReader, object: Int, depth: Int, fixedPath: [any CodingKey]?) {
+        unmanagedReader = Unmanaged.passUnretained(reader)
+        self.object = object
+        self.depth = depth
+        self.fixedPath = fixedPath
+    }
+
+    var reader: JSONReader { unmanagedReader.takeUnretainedValue() }
 
     var codingPath: [any CodingKey] { fixedPath ?? Array(reader.path.prefix(depth)) }
 
@@ -59,7 +74,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     @inline(__always)
     func find(_ key: Key) -> Int? {
         var name = key.stringValue
-        return reader.member(named: &name, in: object)
+        return unmanagedReader._withUnsafeGuaranteedRef { $0.member(named: &name, in: object) }
     }
 
     @inline(__always)
@@ -75,15 +90,18 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     func decodeNil(forKey key: Key) throws -> Bool { reader.tokens[try require(key)].kind == .null }
 
+    // Numbers first try the plain case (an integer without fraction or exponent, a number
+    // `fastDouble` converts), which needs no key; the full path builds the error messages.
+
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try reader.bool(try require(key), at: key) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try reader.string(try require(key), at: key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try reader.double(try require(key), at: key) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try reader.double(try require(key), at: key)) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { Int(try reader.int64(try require(key), at: key, reporting: Int.self)) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try double(try require(key), key) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try double(try require(key), key)) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { Int(try int64(try require(key), key, reporting: Int.self)) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(key) }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(key) }
     func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try integer(key) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try reader.int64(try require(key), at: key) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try int64(try require(key), key, reporting: Int64.self) }
     func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try integer(key) }
     func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try integer(key) }
     func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try integer(key) }
@@ -92,7 +110,21 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
 
     @inline(__always)
     private func integer<I: FixedWidthInteger>(_ key: Key) throws -> I {
-        try reader.integer(try require(key), as: I.self, at: key)
+        let t = try require(key)
+        if let v = unmanagedReader._withUnsafeGuaranteedRef({ $0.plainInteger(t) }), let i = I(exactly: v) { return i }
+        return try reader.integer(t, as: I.self, at: key)
+    }
+
+    @inline(__always)
+    private func int64(_ t: Int, _ key: Key, reporting type: Any.Type) throws -> Int64 {
+        if let v = unmanagedReader._withUnsafeGuaranteedRef({ $0.plainInteger(t) }) { return v }
+        return try reader.int64(t, at: key, reporting: type)
+    }
+
+    @inline(__always)
+    private func double(_ t: Int, _ key: Key) throws -> Double {
+        if let d = unmanagedReader._withUnsafeGuaranteedRef({ $0.plainDouble(t) }) { return d }
+        return try reader.double(t, at: key)
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
@@ -112,15 +144,15 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     }
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
         guard let t = present(key) else { return nil }
-        return Int(try reader.int64(t, at: key, reporting: Int.self))
+        return Int(try int64(t, key, reporting: Int.self))
     }
     func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
         guard let t = present(key) else { return nil }
-        return try reader.int64(t, at: key)
+        return try int64(t, key, reporting: Int64.self)
     }
     func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
         guard let t = present(key) else { return nil }
-        return try reader.double(t, at: key)
+        return try double(t, key)
     }
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
         guard let t = present(key) else { return nil }
@@ -174,7 +206,7 @@ struct JSONIndexKey: CodingKey {
 
 /// An unkeyed container of ``JSONDecoding``: an array, read in order.
 struct JSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
-    let reader: JSONReader
+    unowned(unsafe) let reader: JSONReader  // as in `JSONDecoding`
     let array: Int
     let depth: Int
     let fixedPath: [any CodingKey]?

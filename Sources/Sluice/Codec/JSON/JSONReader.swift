@@ -206,6 +206,33 @@ final class JSONReader {
         return v
     }
 
+    /// The value of a number token written as an integer of at most 18 digits (which cannot
+    /// overflow), or `nil` for any other token.
+    @inline(__always)
+    func plainInteger(_ t: Int) -> Int64? {
+        let token = tokens[t]
+        guard token.kind == .number, token.isFlagged else { return nil }
+        var p = Int(token.start)
+        let end = Int(token.end)
+        let negative = bytes[p] == UInt8(ascii: "-")
+        if negative { p += 1 }
+        guard end - p <= 18 else { return nil }
+        var value: Int64 = 0
+        while p < end {
+            value = value &* 10 &+ Int64(bytes[p] &- UInt8(ascii: "0"))
+            p += 1
+        }
+        return negative ? 0 &- value : value
+    }
+
+    /// The value of a number token that `fastDouble` converts exactly, or `nil`.
+    @inline(__always)
+    func plainDouble(_ t: Int) -> Double? {
+        let token = tokens[t]
+        guard token.kind == .number else { return nil }
+        return fastDouble(token)
+    }
+
     /// The value of an integer token, or `nil` with `overflowed` set when it does not fit in 64 bits.
     @inline(__always)
     private func magnitude(of token: JSONToken) -> (negative: Bool, magnitude: UInt64)? {
