@@ -136,6 +136,9 @@ package actor Router<Processor: KeyedProcessor> {
     ) throws -> EventTime? {
         var order: [Processor.Key] = []
         var chains: [Processor.Key: KeyChain] = [:]
+        // Sized for a key per record up front: growing rehashes every key seen so far.
+        order.reserveCapacity(run.count)
+        chains.reserveCapacity(run.count)
         var maxTime: EventTime?
         var consumed: UInt64 = 0
         for index in run {
