@@ -448,7 +448,12 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         guard let publisher else {
             throw SluiceError(.invalidConfiguration, "records for topic '\(topic)' need a Kafka configuration")
         }
-        let partition = try await publisher.partition(forKey: recordKey, topic: topic, fallback: Int64(key.sequence))
+        let partition: Int32
+        if let known = publisher.knownPartition(forKey: recordKey, topic: topic, fallback: Int64(key.sequence)) {
+            partition = known
+        } else {
+            partition = try await publisher.partition(forKey: recordKey, topic: topic, fallback: Int64(key.sequence))
+        }
         return OutboxEntry(
             key: key, destination: OutputPartition(topic: topic, partition: partition), recordKey: recordKey,
             recordValue: value, headers: headers)

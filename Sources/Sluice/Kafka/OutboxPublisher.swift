@@ -55,7 +55,19 @@ final class OutboxPublisher: Sendable {
 
     /// The output partition of a record with `key` (Java-compatible murmur2), or a spread choice without key.
     func partition(forKey key: [UInt8]?, topic: String, fallback: Int64) async throws -> Int32 {
+        if let partition = knownPartition(forKey: key, topic: topic, fallback: fallback) { return partition }
         let count = try await partitionCount(of: topic)
+        return Self.partition(forKey: key, partitionCount: count, fallback: fallback)
+    }
+
+    /// ``partition(forKey:topic:fallback:)`` when the topic's partition count is already known,
+    /// without suspending (the runner asks once per result); `nil` when it is not.
+    func knownPartition(forKey key: [UInt8]?, topic: String, fallback: Int64) -> Int32? {
+        guard let count = partitionCounts.withLock({ $0[topic] }) else { return nil }
+        return Self.partition(forKey: key, partitionCount: count, fallback: fallback)
+    }
+
+    private static func partition(forKey key: [UInt8]?, partitionCount count: Int, fallback: Int64) -> Int32 {
         if let key { return KafkaProducer.partition(forKey: key, partitionCount: count) }
         return Int32(truncatingIfNeeded: fallback % Int64(count))
     }
@@ -63,10 +75,20 @@ final class OutboxPublisher: Sendable {
     /// Hands entries to the producer, in order. `crashPoints` may abort halfway.
     func publish(_ entries: [OutboxEntry], crashPoints: CrashPointSchedule) async throws {
         guard !entries.isEmpty else { return }
+        // One writer header per input partition, not one string per record.
+        var writerHeaders: [InputPartition: KafkaHeader] = [:]
         let records = entries.map { entry in
             var headers = entry.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
-            headers.append(KafkaHeader(name: Self.writerHeader, value: Array(Self.writerName(applicationID: applicationID, partition: entry.key.writer).utf8)))
-            headers.append(KafkaHeader(name: Self.sequenceHeader, value: Array(String(entry.key.sequence).utf8)))
+            headers.reserveCapacity(headers.count + 2)
+            if let writer = writerHeaders[entry.key.writer] {
+                headers.append(writer)
+            } else {
+                let writer = KafkaHeader(
+                    name: Self.writerHeader, value: Array(Self.writerName(applicationID: applicationID, partition: entry.key.writer).utf8))
+                writerHeaders[entry.key.writer] = writer
+                headers.append(writer)
+            }
+            headers.append(KafkaHeader(name: Self.sequenceHeader, value: Self.decimalDigits(entry.key.sequence)))
             return KafkaOutgoingRecord(
                 topic: entry.destination.topic, partition: entry.destination.partition, key: entry.recordKey,
                 value: entry.recordValue, headers: headers)
@@ -79,6 +101,19 @@ final class OutboxPublisher: Sendable {
             let restIDs = try await producer.send(contentsOf: Array(records[half...]))
             register(restIDs, for: entries[half...])
         }
+    }
+
+    /// `value` in decimal ASCII, as `Array(String(value).utf8)` without the string.
+    static func decimalDigits(_ value: UInt64) -> [UInt8] {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        var rest = value
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        digits.reverse()
+        return digits
     }
 
     private func register(_ ids: [UInt64], for entries: ArraySlice<OutboxEntry>) {
