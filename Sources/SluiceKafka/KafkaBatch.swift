@@ -1,4 +1,5 @@
 internal import CRdKafka
+import Synchronization
 
 /// The records one ``KafkaConsumer/poll(maxRecords:timeout:)`` returned.
 ///
@@ -6,14 +7,19 @@ internal import CRdKafka
 /// the batch (or to any ``KafkaRecord`` taken from it) goes away, so reading keys and
 /// values through ``KafkaRecord/withUnsafeValue(_:)`` copies nothing.
 public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
-    // @unchecked Sendable: the message array and the messages are never mutated after
-    // init (headers are parsed eagerly on the consumer thread, before the batch is shared),
-    // librdkafka allows reading a message from any thread, and deinit frees them exactly once.
+    // @unchecked Sendable: the message array and the messages are never mutated after init
+    // except by librdkafka's header parsing, which runs under `headerLock` (it caches the
+    // parsed list in the message the first time a record's headers are asked for); librdkafka
+    // allows reading a message from any thread, and deinit frees them exactly once.
 
     /// The messages, all without error.
     let messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>?
     /// Topic names by topic handle, so `topic` does not decode a C string per record.
     private let topicNames: [(handle: OpaquePointer, name: String)]
+    /// Held while librdkafka parses (or hands out the parsed) headers of a message: parsing
+    /// writes to the message, so two threads must not do it at once. Records whose headers
+    /// are never read (an engine that ignores input headers) never pay for parsing them.
+    let headerLock = Mutex(())
 
     /// The number of records.
     public let count: Int
@@ -28,9 +34,6 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
             if let rkt = message.pointee.rkt, !names.contains(where: { $0.handle == rkt }) {
                 names.append((rkt, String(cString: rd_kafka_topic_name(rkt))))
             }
-            // Parse headers now so later reads from other threads only read.
-            var headers: OpaquePointer?
-            _ = rd_kafka_message_headers(message, &headers)
         }
         topicNames = names
     }
@@ -63,6 +66,32 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
     @inline(__always)
     func message(_ index: Int) -> UnsafeMutablePointer<rd_kafka_message_t> {
         messages.unsafelyUnwrapped[index].unsafelyUnwrapped
+    }
+
+    /// Calls `body` with each record's topic, partition, offset, timestamp (milliseconds), key
+    /// and value, in order; the bytes are valid only during the call. For copying a batch out
+    /// without a ``KafkaRecord`` (and a reference to the batch) per record.
+    package func forEachRecord(
+        _ body: (_ topic: String, _ partition: Int32, _ offset: Int64, _ timestamp: Int64?, _ key: UnsafeRawBufferPointer?,
+                 _ value: UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        var lastHandle: OpaquePointer?
+        var lastTopic = ""
+        for index in 0..<count {
+            let message = message(index)
+            let handle = message.pointee.rkt
+            if handle != lastHandle {
+                lastHandle = handle
+                lastTopic = topicName(handle)
+            }
+            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let time = rd_kafka_message_timestamp(message, &type)
+            let key = message.pointee.key.map { UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len) }
+            try body(
+                lastTopic, message.pointee.partition, message.pointee.offset,
+                type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || time < 0 ? nil : time, key,
+                UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
+        }
     }
 
     func topicName(_ handle: OpaquePointer?) -> String {

@@ -78,7 +78,8 @@ public struct KafkaRecord: Sendable {
     /// Calls `body` per header until it returns `false`.
     private func forEachHeader(_ body: (UnsafePointer<CChar>, UnsafeRawBufferPointer) -> Bool) {
         var headers: OpaquePointer?
-        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return }
+        let parsed = batch.headerLock.withLock { _ in rd_kafka_message_headers(message, &headers) }
+        guard parsed == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return }
         var index = 0
         while true {
             var name: UnsafePointer<CChar>?

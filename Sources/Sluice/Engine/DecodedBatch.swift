@@ -26,30 +26,30 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         self.records = records
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(records.count)
-        // Through a buffer pointer, each record is handed to the decoder in place; an array
-        // subscript would copy it (retaining and releasing its buffers) for every record.
-        records.withUnsafeBufferPointer { records in
-            for index in records.indices {
-                let size = records[index].valueCount
-                if size > logic.maxRecordBytes {
-                    outcomes.append(.rejected(reason: "record of \(size) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"))
-                    continue
-                }
-                let input: Processor.Input
-                do {
-                    input = try logic.decode(records[index])
-                } catch {
-                    outcomes.append(.rejected(reason: Self.describe(error)))
-                    continue
-                }
-                let time: EventTime?
-                switch logic.eventTime {
-                case .extract(let extract): time = extract(input)
-                case .recordTimestamp: time = records[index].timestamp
-                case .processingTime: time = nil
-                }
-                outcomes.append(.event(input, key: logic.key(input), time: time))
+        for index in records.indices {
+            let size = records[index].valueCount
+            if size > logic.maxRecordBytes {
+                outcomes.append(.rejected(reason: "record of \(size) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"))
+                continue
             }
+            let input: Processor.Input
+            do {
+                // The JSON source reads the value's bytes in place; a custom function gets the record.
+                switch logic.decode {
+                case .value(let decode): input = try records[index].withUnsafeValue(decode)
+                case .record(let decode): input = try decode(records[index])
+                }
+            } catch {
+                outcomes.append(.rejected(reason: Self.describe(error)))
+                continue
+            }
+            let time: EventTime?
+            switch logic.eventTime {
+            case .extract(let extract): time = extract(input)
+            case .recordTimestamp: time = records[index].timestamp
+            case .processingTime: time = nil
+            }
+            outcomes.append(.event(input, key: logic.key(input), time: time))
         }
         self.outcomes = outcomes
     }

@@ -315,20 +315,22 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let result = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
         // Every key and value of the batch goes into one buffer the records share.
         var size = 0
-        for record in result.records {
-            size += record.withUnsafeKey { $0?.count ?? 0 } + record.withUnsafeValue { $0.count }
-        }
+        result.records.forEachRecord { _, _, _, _, key, value in size += (key?.count ?? 0) + value.count }
         var builder = RecordBytes.Builder(capacity: size)
         var records: [SourceRecord] = []
         records.reserveCapacity(result.records.count)
-        for record in result.records {
-            let key = record.withUnsafeKey { $0.map { builder.append($0) } }
-            let value = record.withUnsafeValue { builder.append($0) }
+        var partition = InputPartition(topic: "", partition: -1)
+        result.records.forEachRecord { topic, partitionID, offset, timestamp, key, value in
+            // Records come in runs of one partition: one InputPartition per run.
+            if partitionID != partition.partition || topic != partition.topic {
+                partition = InputPartition(topic: topic, partition: partitionID)
+            }
+            let keySpan = key.map { builder.append($0) }
+            let valueSpan = builder.append(value)
             records.append(
                 SourceRecord(
-                    partition: InputPartition(topic: record.topic, partition: record.partition), offset: record.offset,
-                    timestamp: record.timestamp.map(EventTime.init(millisecondsSinceEpoch:)),
-                    bytes: RecordBytes(storage: builder.storage, key: key, value: value)))
+                    partition: partition, offset: offset, timestamp: timestamp.map(EventTime.init(millisecondsSinceEpoch:)),
+                    bytes: RecordBytes(storage: builder.storage, key: keySpan, value: valueSpan)))
         }
         return PolledRecords(batch: decode(records, logic), rebalance: result.rebalance)
     }

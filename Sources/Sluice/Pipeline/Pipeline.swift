@@ -27,16 +27,14 @@ public struct Pipeline: Sendable {
     /// Records that do not decode go to the dead-letter output with the reason.
     public func source<Input: Decodable & Sendable>(_ source: any PipelineSource, decoding type: Input.Type) -> SourceStage<Input> {
         let decoder = FastJSONDecoder()
-        return SourceStage(name: name, source: source) { record in
-            try record.withUnsafeValue { try decoder.decode(Input.self, from: $0) }
-        }
+        return SourceStage(name: name, source: source, decode: .value { try decoder.decode(Input.self, from: $0) })
     }
 
     /// Reads records from `source` and decodes each with `decode`.
     public func source<Input: Sendable>(
         _ source: any PipelineSource, decode: @escaping @Sendable (SourceRecord) throws -> Input
     ) -> SourceStage<Input> {
-        SourceStage(name: name, source: source, decode: decode)
+        SourceStage(name: name, source: source, decode: .record(decode))
     }
 }
 
@@ -44,11 +42,11 @@ public struct Pipeline: Sendable {
 public struct SourceStage<Input: Sendable>: Sendable {
     let name: String
     let source: any PipelineSource
-    let decode: @Sendable (SourceRecord) throws -> Input
+    let decode: RecordDecoding<Input>
     var eventTime: EventTimeSource<Input> = .recordTimestamp
     var watermarks = WatermarkPolicy()
 
-    init(name: String, source: any PipelineSource, decode: @escaping @Sendable (SourceRecord) throws -> Input) {
+    init(name: String, source: any PipelineSource, decode: RecordDecoding<Input>) {
         self.name = name
         self.source = source
         self.decode = decode
