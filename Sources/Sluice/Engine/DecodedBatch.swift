@@ -26,30 +26,47 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         self.records = records
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(records.count)
-        for index in records.indices {
-            let size = records[index].valueCount
-            if size > logic.maxRecordBytes {
-                outcomes.append(.rejected(reason: "record of \(size) bytes exceeds the limit of \(logic.maxRecordBytes) bytes"))
-                continue
-            }
-            let input: Processor.Input
-            do {
-                // The JSON source reads the value's bytes in place; a custom function gets the record.
-                switch logic.decode {
-                case .value(let decode): input = try records[index].withUnsafeValue(decode)
-                case .record(let decode): input = try decode(records[index])
+        // Closures taken out of their enums once, not per record (each copy retains them).
+        var decodeValue: (@Sendable (UnsafeRawBufferPointer) throws -> Processor.Input)?
+        var decodeRecord: (@Sendable (SourceRecord) throws -> Processor.Input)?
+        switch logic.decode {
+        case .value(let decode): decodeValue = decode
+        case .record(let decode): decodeRecord = decode
+        }
+        var extractTime: (@Sendable (Processor.Input) -> EventTime)?
+        var usesRecordTimestamp = false
+        switch logic.eventTime {
+        case .extract(let extract): extractTime = extract
+        case .recordTimestamp: usesRecordTimestamp = true
+        case .processingTime: break
+        }
+        let key = logic.key
+        let maxRecordBytes = logic.maxRecordBytes
+        records.withUnsafeBufferPointer { records in
+            guard let first = records.baseAddress else { return }
+            for index in records.indices {
+                // Through the pointer the record is read in place: no copy of it (and no retain
+                // of its buffer) per record.
+                let record = first + index
+                let size = record.pointee.valueCount
+                if size > maxRecordBytes {
+                    outcomes.append(.rejected(reason: "record of \(size) bytes exceeds the limit of \(maxRecordBytes) bytes"))
+                    continue
                 }
-            } catch {
-                outcomes.append(.rejected(reason: Self.describe(error)))
-                continue
+                let input: Processor.Input
+                do {
+                    if let decodeValue {
+                        input = try decodeValue(record.pointee.unsafeValueBytes)
+                    } else {
+                        input = try decodeRecord!(record.pointee)
+                    }
+                } catch {
+                    outcomes.append(.rejected(reason: Self.describe(error)))
+                    continue
+                }
+                let time = extractTime.map { $0(input) } ?? (usesRecordTimestamp ? record.pointee.timestamp : nil)
+                outcomes.append(.event(input, key: key(input), time: time))
             }
-            let time: EventTime?
-            switch logic.eventTime {
-            case .extract(let extract): time = extract(input)
-            case .recordTimestamp: time = records[index].timestamp
-            case .processingTime: time = nil
-            }
-            outcomes.append(.event(input, key: logic.key(input), time: time))
         }
         self.outcomes = outcomes
     }

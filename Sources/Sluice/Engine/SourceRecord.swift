@@ -48,6 +48,10 @@ public struct SourceRecord: Sendable {
     @inlinable
     public var valueCount: Int { Int(bytes.value.count) }
 
+    /// The value's bytes, valid only while this record (or a copy of it) exists.
+    @inlinable
+    var unsafeValueBytes: UnsafeRawBufferPointer { bytes.storage.bytes(bytes.value) }
+
     /// Calls `body` with the value's bytes, valid only during the call: no copy is made.
     @inlinable
     public func withUnsafeValue<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
