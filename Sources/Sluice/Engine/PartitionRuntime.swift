@@ -10,6 +10,12 @@ final class PartitionRuntime<Processor: KeyedProcessor> {
         @usableFromInline var lastUsed: EventTime
         /// Whether the key changed since the last checkpoint (it is then in ``dirtySlots``).
         @usableFromInline var isDirty = false
+        /// The router's run that last chained this key's records, and the chain's first and last
+        /// record index and length in that run (see `Router.ingest(_:_:links:into:now:)`).
+        @usableFromInline var runStamp: UInt64 = 0
+        @usableFromInline var chainFirst: Int32 = -1
+        @usableFromInline var chainLast: Int32 = -1
+        @usableFromInline var chainCount: Int32 = 0
 
         @usableFromInline
         init(actor: KeyActor<Processor>, lastUsed: EventTime) {

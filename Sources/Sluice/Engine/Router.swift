@@ -19,6 +19,8 @@ package actor Router<Processor: KeyedProcessor> {
     @usableFromInline final package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
     @usableFromInline final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
+    /// Numbers the runs ``ingest(_:_:links:into:now:)`` applies, to tell which key slots a run chained.
+    @usableFromInline final var runStamp: UInt64 = 0
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
         self.logic = logic
@@ -114,31 +116,19 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
-    /// One key's records within an ingested run: the first and last of its chain in `links`.
-    @usableFromInline
-    struct KeyChain {
-        @usableFromInline var first: Int32
-        @usableFromInline var last: Int32
-        @usableFromInline var count: Int32
-
-        @inlinable init(_ index: Int32) {
-            first = index
-            last = index
-            count = 1
-        }
-    }
-
     /// Applies one run of a partition's records; returns the highest event time among them.
+    ///
+    /// Two passes: the first finds each record's key slot and chains the key's records in
+    /// `links` (the chain's ends are kept in the slot, so a run needs no table of its own);
+    /// the second hands each key its chain, keys in the order they first appear.
     @inlinable
     final func ingest(
         _ batch: DecodedBatch<Processor>, _ run: Range<Int>, links: inout [Int32], into runtime: PartitionRuntime<Processor>,
         now: EventTime
     ) throws -> EventTime? {
-        var order: [Processor.Key] = []
-        var chains: [Processor.Key: KeyChain] = [:]
-        // Sized for a key per record up front: growing rehashes every key seen so far.
-        order.reserveCapacity(run.count)
-        chains.reserveCapacity(run.count)
+        runStamp &+= 1
+        let stamp = runStamp
+        var order: [PartitionRuntime<Processor>.KeySlot] = []
         var maxTime: EventTime?
         var consumed: UInt64 = 0
         for index in run {
@@ -157,14 +147,18 @@ package actor Router<Processor: KeyedProcessor> {
             case .event(_, let key, let time):
                 let time = time ?? now
                 if maxTime.map({ time > $0 }) ?? true { maxTime = time }
-                if let position = chains.index(forKey: key) {
-                    links[Int(chains.values[position].last)] = Int32(truncatingIfNeeded: index)
-                    chains.values[position].last = Int32(truncatingIfNeeded: index)
-                    chains.values[position].count += 1
+                let slot = try slotFor(key, in: runtime, now: now)
+                let position = Int32(truncatingIfNeeded: index)
+                if slot.runStamp == stamp {
+                    links[Int(slot.chainLast)] = position
+                    slot.chainCount += 1
                 } else {
-                    order.append(key)
-                    chains[key] = KeyChain(Int32(truncatingIfNeeded: index))
+                    slot.runStamp = stamp
+                    slot.chainFirst = position
+                    slot.chainCount = 1
+                    order.append(slot)
                 }
+                slot.chainLast = position
             }
         }
         var processed: UInt64 = 0
@@ -173,18 +167,16 @@ package actor Router<Processor: KeyedProcessor> {
             partitionCounts[runtime.partition, default: PartitionCounts()].recordsProcessed += processed
         }
         let watermark = runtime.watermark.current
-        for key in order {
-            let chain = chains[key]!
-            let slot = try slotFor(key, in: runtime, now: now)
+        for slot in order {
             // The key actor shares this router's executor: enter its isolation without a hop.
-            let effects = Self.process(batch, from: Int(chain.first), links: links, on: slot.actor, watermark: watermark, now: now)
-            statistics.recordsProcessed += UInt64(chain.count)
-            processed += UInt64(chain.count)
+            let effects = Self.process(batch, from: Int(slot.chainFirst), links: links, on: slot.actor, watermark: watermark, now: now)
+            statistics.recordsProcessed += UInt64(slot.chainCount)
+            processed += UInt64(slot.chainCount)
             for late in effects.lateIndexes {
                 statistics.lateRecords += 1
                 emit(.late(batch.records[late]), in: runtime)
             }
-            apply(effects, of: key, slot: slot, in: runtime)
+            apply(effects, of: slot.actor.key, slot: slot, in: runtime)
         }
         return maxTime
     }
