@@ -11,6 +11,7 @@ struct JSONScanner {
     let tokens: UnsafeMutablePointer<JSONToken>
     let capacity: Int
     private(set) var tokenCount = 0
+    /// The position of the containers and literals being scanned and of errors (see Grammar).
     private var p = 0
     private var depth = 0
 
@@ -27,43 +28,59 @@ struct JSONScanner {
 
     /// Scans the whole document.
     mutating func scan() throws {
-        skipWhitespace()
-        try value()
-        skipWhitespace()
+        let q = try value(at: skipWhitespace(from: 0))
+        p = skipWhitespace(from: q)
         if p < count {
             throw SluiceError(.decoding, "input is not JSON: unexpected \(describeByte(at: p)) at offset \(p) after the end of the value")
         }
     }
 
     // MARK: Grammar
+    //
+    // The grammar functions take the offset they start at and return the offset after what they
+    // scanned, so that the position stays in a register through a flat object. `p` is only the
+    // offset the error messages report and the position `value()` hands to the functions for
+    // containers and literals, which are called rarely enough to keep it in memory.
 
     @inline(__always)
-    private mutating func skipWhitespace() {
-        var q = p
+    private func skipWhitespace(from start: Int) -> Int {
+        var q = start
         while q < count {
             let b = bytes[q]
-            guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { break }
-            q += 1
+            // Everything above the space is not whitespace: one comparison for the common case.
+            guard b <= 0x20, b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { break }
+            q &+= 1
         }
-        p = q
+        return q
     }
 
     @inline(__always)
     private mutating func append(_ kind: JSONToken.Kind, flags: UInt8 = 0, start: Int, end: Int) -> Int {
         let index = tokenCount
         tokens[index] = JSONToken(kind: kind, flags: flags, start: UInt32(truncatingIfNeeded: start),
-                                  end: UInt32(truncatingIfNeeded: end), next: UInt32(truncatingIfNeeded: index + 1), hint: UInt32(truncatingIfNeeded: index + 1))
-        tokenCount += 1
+                                  end: UInt32(truncatingIfNeeded: end), next: UInt32(truncatingIfNeeded: index &+ 1), hint: UInt32(truncatingIfNeeded: index &+ 1))
+        tokenCount = index &+ 1
         return index
     }
 
-    private mutating func value() throws {
-        guard p < count else { throw truncated("a value") }
+    /// Scans the value at `q`. Strings and numbers, which flat objects are made of, are scanned
+    /// inline; containers and literals go through `containerOrLiteral()`.
+    @inline(__always)
+    private mutating func value(at q: Int) throws -> Int {
+        guard q < count else { throw truncated("a value") }
+        let b = bytes[q]
+        if b == UInt8(ascii: "\"") { return try string(at: q) }
+        if isDigit(b) || b == UInt8(ascii: "-") { return try number(at: q) }
+        p = q
+        try containerOrLiteral()
+        return p
+    }
+
+    /// Scans the object, array or literal at `p`.
+    private mutating func containerOrLiteral() throws {
         switch bytes[p] {
         case UInt8(ascii: "{"): try object()
         case UInt8(ascii: "["): try array()
-        case UInt8(ascii: "\""): try string()
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
         case UInt8(ascii: "t"): try literal("true", .true)
         case UInt8(ascii: "f"): try literal("false", .false)
         case UInt8(ascii: "n"): try literal("null", .null)
@@ -82,6 +99,7 @@ struct JSONScanner {
         _ = append(kind, start: start, end: p)
     }
 
+    @inline(__always)
     private mutating func enter() throws {
         depth += 1
         if depth > JSONScanner.maximumDepth {
@@ -89,49 +107,49 @@ struct JSONScanner {
         }
     }
 
+    /// Scans the object at `p`, leaving `p` after it.
     private mutating func object() throws {
         try enter()
         let index = append(.object, start: p, end: 0)
-        p += 1
+        var q = skipWhitespace(from: p + 1)
         var members = 0
         // A one-word Bloom filter over (length, first byte, last byte) of the keys: only when two
         // keys collide in it are the keys compared for duplicates.
         var seen: UInt64 = 0
         var collided = false
-        skipWhitespace()
-        if p < count, bytes[p] == UInt8(ascii: "}") {
-            p += 1
+        if q < count, bytes[q] == UInt8(ascii: "}") {
+            q += 1
         } else {
             while true {
-                guard p < count else { throw truncated("a key") }
-                guard bytes[p] == UInt8(ascii: "\"") else { throw unexpected("a key in quotes") }
-                try string()
-                let key = tokens[tokenCount - 1]
-                let length = Int(key.end &- key.start)
-                let signature = length == 0 ? 0 : (length &* 7 &+ Int(bytes[Int(key.start)]) &* 3 &+ Int(bytes[Int(key.end) - 1]))
+                guard q < count else { throw truncated("a key") }
+                guard bytes[q] == UInt8(ascii: "\"") else { throw unexpected("a key in quotes", at: q) }
+                let keyStart = q &+ 1
+                q = try string(at: q)
+                let keyEnd = q &- 1
+                let length = keyEnd &- keyStart
+                let signature = length == 0 ? 0 : (length &* 7 &+ Int(bytes[keyStart]) &* 3 &+ Int(bytes[keyEnd &- 1]))
                 let bit = UInt64(1) << UInt64(signature & 63)
-                collided = collided || seen & bit != 0 || key.isFlagged
+                collided = collided || seen & bit != 0 || tokens[tokenCount &- 1].isFlagged
                 seen |= bit
-                skipWhitespace()
-                guard p < count else { throw truncated("':'") }
-                guard bytes[p] == UInt8(ascii: ":") else { throw unexpected("':' after a key") }
-                p += 1
-                skipWhitespace()
-                try value()
-                members += 1
-                skipWhitespace()
-                guard p < count else { throw truncated("',' or '}'") }
-                if bytes[p] == UInt8(ascii: ",") {
-                    p += 1
-                    skipWhitespace()
-                } else if bytes[p] == UInt8(ascii: "}") {
-                    p += 1
+                q = skipWhitespace(from: q)
+                guard q < count else { throw truncated("':'") }
+                guard bytes[q] == UInt8(ascii: ":") else { throw unexpected("':' after a key", at: q) }
+                q = try value(at: skipWhitespace(from: q &+ 1))
+                members &+= 1
+                q = skipWhitespace(from: q)
+                guard q < count else { throw truncated("',' or '}'") }
+                let b = bytes[q]
+                if b == UInt8(ascii: ",") {
+                    q = skipWhitespace(from: q &+ 1)
+                } else if b == UInt8(ascii: "}") {
+                    q &+= 1
                     break
                 } else {
-                    throw unexpected("',' or '}'")
+                    throw unexpected("',' or '}'", at: q)
                 }
             }
         }
+        p = q
         tokens[index].end = UInt32(members)
         tokens[index].next = UInt32(tokenCount)
         if collided && members > 1 && mayHaveDuplicateKeys(object: index, members: members) {
@@ -170,47 +188,58 @@ struct JSONScanner {
         }
     }
 
+    /// Scans the array at `p`, leaving `p` after it.
     private mutating func array() throws {
         try enter()
         let index = append(.array, start: p, end: 0)
-        p += 1
+        var q = skipWhitespace(from: p + 1)
         var elements = 0
-        skipWhitespace()
-        if p < count, bytes[p] == UInt8(ascii: "]") {
-            p += 1
+        if q < count, bytes[q] == UInt8(ascii: "]") {
+            q += 1
         } else {
             while true {
-                try value()
+                q = skipWhitespace(from: try value(at: q))
                 elements += 1
-                skipWhitespace()
-                guard p < count else { throw truncated("',' or ']'") }
-                if bytes[p] == UInt8(ascii: ",") {
-                    p += 1
-                    skipWhitespace()
-                } else if bytes[p] == UInt8(ascii: "]") {
-                    p += 1
+                guard q < count else { throw truncated("',' or ']'") }
+                let b = bytes[q]
+                if b == UInt8(ascii: ",") {
+                    q = skipWhitespace(from: q + 1)
+                } else if b == UInt8(ascii: "]") {
+                    q += 1
                     break
                 } else {
-                    throw unexpected("',' or ']'")
+                    throw unexpected("',' or ']'", at: q)
                 }
             }
         }
+        p = q
         tokens[index].end = UInt32(elements)
         tokens[index].next = UInt32(tokenCount)
         depth -= 1
     }
 
-    private mutating func string() throws {
-        p += 1
-        let start = p
-        var escaped = false
-        // Plain characters, with the index in a register.
-        var q = p
+    /// Scans the string whose opening quote is at `quote`. Strings without escapes are scanned
+    /// here; the rest (and every malformed string) by `escapedString`.
+    @inline(__always)
+    private mutating func string(at quote: Int) throws -> Int {
+        let start = quote &+ 1
+        var q = start
         while q < count {
             let b = bytes[q]
-            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
-            q += 1
+            if b == UInt8(ascii: "\"") {
+                _ = append(.string, start: start, end: q)
+                return q &+ 1
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            q &+= 1
         }
+        return try escapedString(start: start, from: q)
+    }
+
+    /// Scans the rest of a string that starts at `start` from `q`, the first byte that is not a
+    /// plain character (or the end of the input).
+    private mutating func escapedString(start: Int, from q: Int) throws -> Int {
+        var escaped = false
         p = q
         while true {
             guard p < count else { throw truncated("the end of a string that starts at offset \(start - 1)") }
@@ -240,42 +269,49 @@ struct JSONScanner {
             p += 1
         }
         _ = append(.string, flags: escaped ? JSONToken.flagged : 0, start: start, end: p)
-        p += 1
+        return p + 1
     }
 
-    private mutating func number() throws {
-        let start = p
+    /// Scans the number at `start`, whose first byte is a digit or '-'.
+    @inline(__always)
+    private mutating func number(at start: Int) throws -> Int {
+        var q = start
         var isInteger = true
-        if bytes[p] == UInt8(ascii: "-") {
-            p += 1
-            guard p < count else { throw truncated("a digit") }
+        if bytes[q] == UInt8(ascii: "-") {
+            q += 1
+            guard q < count else { throw truncated("a digit") }
         }
-        if bytes[p] == UInt8(ascii: "0") {
-            p += 1
+        if bytes[q] == UInt8(ascii: "0") {
+            q += 1
         } else {
-            guard isDigit(bytes[p]) else { throw unexpected("a digit") }
-            var q = p
-            while q < count, isDigit(bytes[q]) { q += 1 }
-            p = q
+            guard isDigit(bytes[q]) else { throw unexpected("a digit", at: q) }
+            q = digitRun(from: q + 1)
         }
-        if p < count, bytes[p] == UInt8(ascii: ".") {
+        if q < count, bytes[q] == UInt8(ascii: ".") {
             isInteger = false
-            p += 1
-            guard p < count else { throw truncated("a digit after '.'") }
-            guard isDigit(bytes[p]) else { throw unexpected("a digit after '.'") }
-            var q = p
-            while q < count, isDigit(bytes[q]) { q += 1 }
-            p = q
+            q += 1
+            guard q < count else { throw truncated("a digit after '.'") }
+            guard isDigit(bytes[q]) else { throw unexpected("a digit after '.'", at: q) }
+            q = digitRun(from: q + 1)
         }
-        if p < count, bytes[p] | 0x20 == UInt8(ascii: "e") {
+        if q < count, bytes[q] | 0x20 == UInt8(ascii: "e") {
             isInteger = false
-            p += 1
-            if p < count, bytes[p] == UInt8(ascii: "+") || bytes[p] == UInt8(ascii: "-") { p += 1 }
-            guard p < count else { throw truncated("an exponent") }
-            guard isDigit(bytes[p]) else { throw unexpected("a digit in the exponent") }
-            while p < count, isDigit(bytes[p]) { p += 1 }
+            q += 1
+            if q < count, bytes[q] == UInt8(ascii: "+") || bytes[q] == UInt8(ascii: "-") { q += 1 }
+            guard q < count else { throw truncated("an exponent") }
+            guard isDigit(bytes[q]) else { throw unexpected("a digit in the exponent", at: q) }
+            q = digitRun(from: q + 1)
         }
-        _ = append(.number, flags: isInteger ? JSONToken.flagged : 0, start: start, end: p)
+        _ = append(.number, flags: isInteger ? JSONToken.flagged : 0, start: start, end: q)
+        return q
+    }
+
+    /// The offset of the first byte from `start` on that is not a decimal digit; `count` if there is none.
+    @inline(__always)
+    private func digitRun(from start: Int) -> Int {
+        var q = start
+        while q < count, isDigit(bytes[q]) { q &+= 1 }
+        return q
     }
 
     // MARK: Errors
@@ -288,9 +324,15 @@ struct JSONScanner {
     }
 
     private func unexpected(_ expected: String) -> SluiceError {
-        SluiceError(.decoding, "input is not JSON: unexpected \(describeByte(at: p)) at offset \(p), expected \(expected)")
+        unexpected(expected, at: p)
     }
 
+    @inline(never)
+    private func unexpected(_ expected: String, at offset: Int) -> SluiceError {
+        SluiceError(.decoding, "input is not JSON: unexpected \(describeByte(at: offset)) at offset \(offset), expected \(expected)")
+    }
+
+    @inline(never)
     private func truncated(_ expected: String) -> SluiceError {
         SluiceError(.decoding, "input is truncated: it ends at offset \(count) while expecting \(expected)")
     }
