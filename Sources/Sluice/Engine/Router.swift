@@ -271,7 +271,7 @@ package actor Router<Processor: KeyedProcessor> {
     package nonisolated static func encode(
         _ prepared: [InputPartition: PreparedPartition], processor: SharedProcessor<Processor>
     ) throws -> [InputPartition: PartitionCheckpoint] {
-        let encoder = BinaryStateEncoder()
+        let encoder = BinaryStateBatchEncoder()
         var result: [InputPartition: PartitionCheckpoint] = [:]
         for (partition, change) in prepared {
             var updates: [[UInt8]: [UInt8]?] = [:]

@@ -18,7 +18,11 @@ public struct BinaryStateEncoder: Sendable {
     /// - Throws: ``SluiceError`` with code `.encoding` if `value` throws while encoding or misuses
     ///   nested containers.
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let writer = BinaryStateWriter()
+        try Self.encode(value, with: BinaryStateWriter())
+    }
+
+    /// Encodes `value` with `writer`, which must be fresh or ``BinaryStateWriter/reset()``.
+    static func encode<T: Encodable>(_ value: T, with writer: BinaryStateWriter) throws -> [UInt8] {
         do {
             if let wireType = writer.primitiveWireType(of: T.self) {
                 writer.writeHeader(wireType: wireType)
@@ -33,5 +37,22 @@ public struct BinaryStateEncoder: Sendable {
             throw SluiceError(.encoding, "cannot encode \(T.self) as state: \(error)", underlying: error)
         }
         return writer.finish()
+    }
+}
+
+/// Encodes many values one after another with one writer, reusing its buffers: for a
+/// checkpoint's key states. Not `Sendable`: make one per encoding loop.
+@usableFromInline
+struct BinaryStateBatchEncoder {
+    private let writer = BinaryStateWriter()
+
+    @usableFromInline
+    init() {}
+
+    /// The same bytes as ``BinaryStateEncoder/encode(_:)``.
+    @usableFromInline
+    func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        writer.reset()
+        return try BinaryStateEncoder.encode(value, with: writer)
     }
 }

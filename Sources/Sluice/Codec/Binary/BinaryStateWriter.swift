@@ -36,6 +36,15 @@ final class BinaryStateWriter {
         body.reserveCapacity(64)
     }
 
+    /// Empties the writer for another document, keeping its buffers' capacity.
+    func reset() {
+        body.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        keyIndex.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        nextSlotID = 0
+    }
+
     // MARK: Keys
 
     /// Writes the header of an entry for `key` with the given wire type.
