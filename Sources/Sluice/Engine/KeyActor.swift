@@ -20,6 +20,20 @@ actor KeyActor<Processor: KeyedProcessor> {
             self.timers = timers
             self.state = state
         }
+
+        /// Encodes the timers and the processor's state (written directly by Sluice's state encoder).
+        @usableFromInline
+        func encode(to encoder: any Encoder) throws {
+            if let binary = encoder as? BinaryStateEncoding {
+                let writer = try binary.openKeyed()
+                try writer.writeArrayMember(timers, key: CodingKeys.timers)
+                try writer.writeMember(state, key: CodingKeys.state)
+                return
+            }
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(timers, forKey: .timers)
+            try container.encode(state, forKey: .state)
+        }
     }
 
     /// What one call produced.

@@ -66,6 +66,21 @@ public struct ProcessorTimer: Hashable, Sendable, Codable, Comparable {
         self.domain = domain
     }
 
+    /// Encodes the timer's time and domain (written directly by Sluice's state encoder).
+    public func encode(to encoder: any Encoder) throws {
+        if let binary = encoder as? BinaryStateEncoding {
+            let writer = try binary.openKeyed()
+            try writer.writeMember(time, key: CodingKeys.time)
+            // The domain's raw value, as its synthesized single-value encoding writes it.
+            writer.writeHeader(key: CodingKeys.domain, wireType: .varint)
+            writer.body.appendVarint(UInt64(domain.rawValue))
+            return
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(time, forKey: .time)
+        try container.encode(domain, forKey: .domain)
+    }
+
     @inlinable
     public static func < (lhs: ProcessorTimer, rhs: ProcessorTimer) -> Bool {
         (lhs.time, lhs.domain.rawValue) < (rhs.time, rhs.domain.rawValue)

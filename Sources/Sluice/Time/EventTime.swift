@@ -45,6 +45,16 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public var description: String { "\(secondsSinceEpoch)s" }
+
+    /// Encodes the time as its milliseconds since the epoch (written directly by Sluice's state encoder).
+    public func encode(to encoder: any Encoder) throws {
+        if let binary = encoder as? BinaryStateEncoding {
+            try binary.openKeyed().writeMember(millisecondsSinceEpoch, key: CodingKeys.millisecondsSinceEpoch)
+            return
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(millisecondsSinceEpoch, forKey: .millisecondsSinceEpoch)
+    }
 }
 
 extension Duration {

@@ -15,6 +15,21 @@ public struct WindowState<Accumulator: Sendable & Codable>: Sendable, Codable {
             self.end = end
             self.accumulator = accumulator
         }
+
+        /// Encodes the window's bounds and accumulator (written directly by Sluice's state encoder).
+        public func encode(to encoder: any Encoder) throws {
+            if let binary = encoder as? BinaryStateEncoding {
+                let writer = try binary.openKeyed()
+                try writer.writeMember(start, key: CodingKeys.start)
+                try writer.writeMember(end, key: CodingKeys.end)
+                try writer.writeMember(accumulator, key: CodingKeys.accumulator)
+                return
+            }
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(start, forKey: .start)
+            try container.encode(end, forKey: .end)
+            try container.encode(accumulator, forKey: .accumulator)
+        }
     }
 
     /// Open windows ordered by start.
@@ -23,4 +38,14 @@ public struct WindowState<Accumulator: Sendable & Codable>: Sendable, Codable {
     /// Creates an empty state.
     @inlinable
     public init() {}
+
+    /// Encodes the open windows (written directly by Sluice's state encoder).
+    public func encode(to encoder: any Encoder) throws {
+        if let binary = encoder as? BinaryStateEncoding {
+            try binary.openKeyed().writeArrayMember(windows, key: CodingKeys.windows)
+            return
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(windows, forKey: .windows)
+    }
 }

@@ -247,3 +247,54 @@ struct BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
         }
     }
 }
+
+// MARK: Direct writing for Sluice's own types
+
+/// Checkpoints encode Sluice's own state types (a key's stored state and timers, window
+/// state, event times) for every changed key. Those types write themselves straight to the
+/// ``BinaryStateWriter`` when they are encoded by ``BinaryStateEncoder``, making the same
+/// bytes a `KeyedEncodingContainer` would (tested byte for byte) without a container box and
+/// run-time type lookups per value. Values of the application's types in them still go
+/// through `Codable`.
+extension BinaryStateEncoding {
+    /// Opens this value's slot as a keyed container, as `container(keyedBy:)` does.
+    func openKeyed() throws -> BinaryStateWriter {
+        try writer.openContainer(id: slotID, index: slotIndex)
+        return writer
+    }
+}
+
+extension BinaryStateWriter {
+    /// Writes a member of the keyed container being written, as `KeyedEncodingContainer.encode(_:forKey:)` does.
+    func writeMember<T: Encodable>(_ value: T, key: some CodingKey) throws {
+        if let wireType = primitiveWireType(of: T.self) {
+            writeHeader(key: key, wireType: wireType)
+            appendPrimitive(value)
+        } else {
+            let headerAt = body.count
+            writeHeader(key: key, wireType: .varint)
+            try encodeNested(value, headerAt: headerAt, key: key)
+        }
+    }
+
+    /// Writes an array member, as `Array.encode(to:)` does through an unkeyed container.
+    func writeArrayMember<Element: Encodable>(_ values: [Element], key: some CodingKey) throws {
+        let headerAt = body.count
+        writeHeader(key: key, wireType: .varint)
+        let depth = slots.count
+        let (id, index) = pushSlot(headerAt: headerAt, key: key)
+        try openContainer(id: id, index: index)
+        for position in values.indices {
+            try openContainer(id: id, index: index)
+            if let wireType = primitiveWireType(of: Element.self) {
+                writeHeader(wireType: wireType)
+                appendPrimitive(values[position])
+            } else {
+                let elementAt = body.count
+                writeHeader(wireType: .varint)
+                try encodeNested(values[position], headerAt: elementAt, key: BinaryIndexKey(index: position))
+            }
+        }
+        closeSlots(downTo: depth)
+    }
+}
