@@ -26,19 +26,18 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         self.records = records
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(records.count)
-        // Closures taken out of their enums once, not per record (each copy retains them).
-        var decodeValue: (@Sendable (UnsafeRawBufferPointer) throws -> Processor.Input)?
-        var decodeRecord: (@Sendable (SourceRecord) throws -> Processor.Input)?
+        // The pipeline's choices are made once per batch, into closures called per record:
+        // taking a closure out of an enum or an optional per record would retain it each time.
+        let decode: (UnsafePointer<SourceRecord>) throws -> Processor.Input
         switch logic.decode {
-        case .value(let decode): decodeValue = decode
-        case .record(let decode): decodeRecord = decode
+        case .value(let decodeValue): decode = { try decodeValue($0.pointee.unsafeValueBytes) }
+        case .record(let decodeRecord): decode = { try decodeRecord($0.pointee) }
         }
-        var extractTime: (@Sendable (Processor.Input) -> EventTime)?
-        var usesRecordTimestamp = false
+        let timeOf: (Processor.Input, UnsafePointer<SourceRecord>) -> EventTime?
         switch logic.eventTime {
-        case .extract(let extract): extractTime = extract
-        case .recordTimestamp: usesRecordTimestamp = true
-        case .processingTime: break
+        case .extract(let extract): timeOf = { input, _ in extract(input) }
+        case .recordTimestamp: timeOf = { _, record in record.pointee.timestamp }
+        case .processingTime: timeOf = { _, _ in nil }
         }
         let key = logic.key
         let maxRecordBytes = logic.maxRecordBytes
@@ -55,17 +54,12 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
                 }
                 let input: Processor.Input
                 do {
-                    if let decodeValue {
-                        input = try decodeValue(record.pointee.unsafeValueBytes)
-                    } else {
-                        input = try decodeRecord!(record.pointee)
-                    }
+                    input = try decode(record)
                 } catch {
                     outcomes.append(.rejected(reason: Self.describe(error)))
                     continue
                 }
-                let time = extractTime.map { $0(input) } ?? (usesRecordTimestamp ? record.pointee.timestamp : nil)
-                outcomes.append(.event(input, key: key(input), time: time))
+                outcomes.append(.event(input, key: key(input), time: timeOf(input, record)))
             }
         }
         self.outcomes = outcomes
