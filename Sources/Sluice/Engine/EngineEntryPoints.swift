@@ -13,7 +13,7 @@
 package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
     /// Decodes polled records (``DecodedBatch/init(records:logic:)``); runs on any thread.
     package let decode: @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>
-    /// ``Router/ingest(_:)-(DecodedBatch<Processor>)``.
+    /// ``Router/ingest(_:)``.
     package let ingest: @Sendable (Router<Processor>, DecodedBatch<Processor>) async throws -> Void
     /// ``Router/advance(isCaughtUp:)``.
     package let advance: @Sendable (Router<Processor>, @Sendable (InputPartition) -> Bool) async throws -> Void

@@ -7,8 +7,8 @@
 actor KeyActor<Processor: KeyedProcessor> {
     /// What the key keeps between events: the processor's state and its pending timers.
     ///
-    /// `timers` comes first so that unspecialized code finds it at a fixed offset (see
-    /// ``ProcessorContext``). The binary codec matches fields by name, so states written
+    /// `timers` comes first so that code not specialized for the state's type finds it at a
+    /// fixed offset (see ``ProcessorContext``). The binary codec matches fields by name, so states written
     /// with the other order still decode.
     @usableFromInline
     struct Stored: Codable, Sendable {

@@ -316,7 +316,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         // Every key and value of the batch goes into one buffer the records share.
         var size = 0
         result.records.forEachRecord { _, _, _, _, key, value in size += (key?.count ?? 0) + value.count }
-        var builder = RecordBytes.Builder(capacity: size)
+        var builder = RecordBytes.Builder(totalBytes: size)
         var records: [SourceRecord] = []
         records.reserveCapacity(result.records.count)
         var partition = InputPartition(topic: "", partition: -1)
@@ -325,6 +325,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             if partitionID != partition.partition || topic != partition.topic {
                 partition = InputPartition(topic: topic, partition: partitionID)
             }
+            builder.startRecord(byteCount: (key?.count ?? 0) + value.count)
             let keySpan = key.map { builder.append($0) }
             let valueSpan = builder.append(value)
             records.append(

@@ -143,7 +143,7 @@ package actor Router<Processor: KeyedProcessor> {
             switch batch.outcomes[index] {
             case .rejected(let reason):
                 statistics.deadLettered += 1
-                emit(.deadLetter(batch.records[index], reason: reason), in: runtime)
+                emit(.deadLetter(batch.records[index].detached(), reason: reason), in: runtime)
             case .event(_, let key, let time):
                 let time = time ?? now
                 if maxTime.map({ time > $0 }) ?? true { maxTime = time }
@@ -174,7 +174,7 @@ package actor Router<Processor: KeyedProcessor> {
             processed += UInt64(slot.chainCount)
             for late in effects.lateIndexes {
                 statistics.lateRecords += 1
-                emit(.late(batch.records[late]), in: runtime)
+                emit(.late(batch.records[late].detached()), in: runtime)
             }
             apply(effects, of: slot.actor.key, slot: slot, in: runtime)
         }

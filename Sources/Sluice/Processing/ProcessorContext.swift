@@ -1,8 +1,9 @@
 /// What a ``KeyedProcessor`` sees and may do while it handles an event or a timer.
 public struct ProcessorContext<Key: Sendable, Output: Sendable>: Sendable {
-    // `key` is stored last on purpose: the engine's code is generic and unspecialized, and
-    // every field placed after a field of generic size needs a run-time type lookup to be
-    // found; placed before it, the others are at fixed offsets.
+    // `key` is stored last on purpose: in code not specialized for the key's type (a
+    // processor's own generic code, or the engine where it is not specialized) every field
+    // placed after a field of generic size needs a run-time type lookup to be found; placed
+    // before it, the others are at fixed offsets.
 
     /// The input partition's watermark: event times below it are complete. `nil` before the first record.
     public let watermark: EventTime?

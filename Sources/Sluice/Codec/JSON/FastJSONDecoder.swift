@@ -1,6 +1,6 @@
 /// Fast JSON decoding of input records into Codable models.
 ///
-/// A hand-written scanner validates the UTF-8 text in one pass into a compact token array , and a `Decoder` over those tokens serves the model's own
+/// A hand-written scanner validates the UTF-8 text in one pass into a compact token array, and a `Decoder` over those tokens serves the model's own
 /// `init(from:)`, so `struct Reading: Codable { let id: Int; let time: Double; let value: Int }`
 /// decodes with its synthesized initializer. Keys are matched by comparing bytes, without
 /// allocating strings; members are looked up first where the previous one ended, so fields in the
@@ -12,6 +12,9 @@
 /// exponent are accepted only when whole (`17.0`, `1e2`), numbers that do not fit the field are
 /// rejected. Where JSON leaves it open, the last of duplicate keys wins. Nesting is limited to
 /// 512 levels.
+///
+/// The `Decoder` and containers a model's `init(from:)` receives are valid only during the
+/// call: the thread's reader behind them is reused by the next decode.
 public struct FastJSONDecoder: Sendable {
     /// Creates a decoder.
     public init() {}
