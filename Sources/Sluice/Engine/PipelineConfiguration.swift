@@ -34,7 +34,9 @@ public struct PipelineConfiguration: Sendable {
     /// What to do about group progress without local state. Default ``MissingStatePolicy/fail``.
     public var missingState: MissingStatePolicy = .fail
     /// Key actors unused for this long are released from memory after a checkpoint; their state
-    /// stays in the store. `nil` keeps every key in memory. Default 60 seconds.
+    /// stays in the store. `nil` keeps every key in memory. Default 60 seconds. Idle keys are
+    /// looked for at most every quarter of this time (every key is visited), so a key may stay
+    /// in memory up to a quarter longer.
     public var keyIdleTimeout: Duration? = .seconds(60)
     /// The most records read in one poll. Default 10,000.
     public var maxPollRecords: Int = 10_000

@@ -35,6 +35,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var endOffsets: [InputPartition: Int64] = [:]
     private var nextCheckpointAt: ContinuousClock.Instant = .now
     private var isFirstCheckpointPending = true
+    /// When idle keys were last looked for (see ``PipelineConfiguration/keyIdleTimeout``).
+    private var lastPassivation: ContinuousClock.Instant?
     /// The poll started while the router applied the previous batch (see `pollRecords`).
     private var nextPoll: Task<PolledRecords, any Error>?
 
@@ -547,7 +549,12 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 Self.kafkaOffsets(checkpoint.offsets))
         }
         // Keys clean since this checkpoint's barrier now have their latest state on disk.
-        if let idle = configuration.keyIdleTimeout { await router.passivate(idleFor: idle) }
+        // Looking for idle keys visits every key in memory (about 25 ms at 100,000 keys, on the
+        // router): not after every checkpoint, but every quarter of the idle timeout.
+        if let idle = configuration.keyIdleTimeout, lastPassivation.map({ ContinuousClock.now - $0 >= idle / 4 }) ?? true {
+            lastPassivation = ContinuousClock.now
+            await router.passivate(idleFor: idle)
+        }
         metrics.checkpointed(pause: checkpoint.pause, keys: checkpoint.keys, outbox: checkpoint.outbox.count)
         control.status.withLock {
             $0.checkpointsCompleted += 1

@@ -300,7 +300,10 @@ package actor Router<Processor: KeyedProcessor> {
         let cutoff = clock.now() - idleFor
         var released = 0
         for runtime in partitions.values {
-            let idle = runtime.keys.filter { !$0.value.isDirty && $0.value.lastUsed <= cutoff }
+            var idle: [(key: Processor.Key, slot: PartitionRuntime<Processor>.KeySlot)] = []
+            for (key, slot) in runtime.keys where !slot.isDirty && slot.lastUsed <= cutoff {
+                idle.append((key, slot))
+            }
             for (key, slot) in idle {
                 statistics.windowsOpen -= Int64(Self.openWindowCount(of: slot.actor))
                 runtime.keys[key] = nil
