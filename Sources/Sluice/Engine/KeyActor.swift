@@ -56,7 +56,9 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// the processor (and its closures) in each of millions of actors.
     @usableFromInline final let shared: SharedProcessor<Processor>
     @inlinable final var processor: Processor { shared.processor }
-    @usableFromInline final var stored: Stored
+    /// Touched only on the router's executor, never by two overlapping accesses: no run-time
+    /// exclusivity check per record.
+    @usableFromInline @exclusivity(unchecked) final var stored: Stored
     @usableFromInline final nonisolated let executor: UnownedSerialExecutor
 
     /// A key actor runs on its router's serial executor. The router applies one key's

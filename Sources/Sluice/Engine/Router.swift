@@ -5,22 +5,24 @@
 /// demand), fires timers as watermarks and the wall clock advance, and collects
 /// what the key actors emit. Key actors run on the router's executor and the
 /// router enters them one at a time, so once a call returns every key actor has
-/// applied everything before it: that is the checkpoint barrier.
+/// applied everything before it: that is the checkpoint barrier. Its mutable state skips
+/// run-time exclusivity checks (`@exclusivity(unchecked)`): only the router's executor
+/// touches it, and no access to a property overlaps another access to it.
 @usableFromInline
 package actor Router<Processor: KeyedProcessor> {
     @usableFromInline final let logic: PipelineLogic<Processor>
     @usableFromInline final let sharedProcessor: SharedProcessor<Processor>
     @usableFromInline final let store: (any CheckpointStore)?
     @usableFromInline final let clock: any WallClock
-    @usableFromInline final var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
-    @usableFromInline final var emitted: [Emitted<Processor.Output>] = []
+    @usableFromInline @exclusivity(unchecked) final var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
+    @usableFromInline @exclusivity(unchecked) final var emitted: [Emitted<Processor.Output>] = []
     @usableFromInline final let encoder = BinaryStateEncoder()
     @usableFromInline final let decoder = BinaryStateDecoder()
-    @usableFromInline final package internal(set) var statistics = RouterStatistics()
+    @usableFromInline @exclusivity(unchecked) final package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
-    @usableFromInline final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
+    @usableFromInline @exclusivity(unchecked) final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
     /// Numbers the runs ``ingest(_:_:links:into:now:)`` applies, to tell which key slots a run chained.
-    @usableFromInline final var runStamp: UInt64 = 0
+    @usableFromInline @exclusivity(unchecked) final var runStamp: UInt64 = 0
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
         self.logic = logic
