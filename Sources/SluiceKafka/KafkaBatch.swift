@@ -84,13 +84,9 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
                 lastHandle = handle
                 lastTopic = topicName(handle)
             }
-            var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-            let time = rd_kafka_message_timestamp(message, &type)
-            let key = message.pointee.key.map { UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len) }
             try body(
-                lastTopic, message.pointee.partition, message.pointee.offset,
-                type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || time < 0 ? nil : time, key,
-                UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
+                lastTopic, message.pointee.partition, message.pointee.offset, message.timestampMilliseconds, message.keyBytes,
+                message.valueBytes)
         }
     }
 

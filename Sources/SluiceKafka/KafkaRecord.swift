@@ -21,11 +21,7 @@ public struct KafkaRecord: Sendable {
 
     /// The record timestamp in milliseconds since the Unix epoch (create time or log-append
     /// time, as the topic is configured), or `nil` when the broker gave none.
-    public var timestamp: Int64? {
-        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let value = rd_kafka_message_timestamp(message, &type)
-        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || value < 0 ? nil : value
-    }
+    public var timestamp: Int64? { message.timestampMilliseconds }
 
     /// A copy of the key, or `nil` when the record has none.
     public var key: [UInt8]? {
@@ -63,16 +59,13 @@ public struct KafkaRecord: Sendable {
     /// Calls `body` with the key bytes in place (`nil` when the record has no key).
     /// The buffer must not escape `body`.
     public func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
-        let message = message
-        guard let key = message.pointee.key else { return try body(nil) }
-        return try body(UnsafeRawBufferPointer(start: key, count: message.pointee.key_len))
+        try body(message.keyBytes)
     }
 
     /// Calls `body` with the value bytes in place (empty for a null value).
     /// The buffer must not escape `body`.
     public func withUnsafeValue<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let message = message
-        return try body(UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len))
+        try body(message.valueBytes)
     }
 
     /// Calls `body` per header until it returns `false`.
@@ -91,5 +84,25 @@ public struct KafkaRecord: Sendable {
             if !body(name, UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : size)) { return }
             index += 1
         }
+    }
+}
+
+/// A message's fields as Swift values, for ``KafkaRecord`` and ``KafkaBatch/forEachRecord(_:)``.
+extension UnsafeMutablePointer where Pointee == rd_kafka_message_t {
+    /// The timestamp in milliseconds since the epoch, or `nil` when the broker gave none.
+    var timestampMilliseconds: Int64? {
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let value = rd_kafka_message_timestamp(self, &type)
+        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || value < 0 ? nil : value
+    }
+
+    /// The key's bytes in place, or `nil` without a key.
+    var keyBytes: UnsafeRawBufferPointer? {
+        pointee.key.map { UnsafeRawBufferPointer(start: $0, count: pointee.key_len) }
+    }
+
+    /// The value's bytes in place (empty for a null value).
+    var valueBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: pointee.payload, count: pointee.len)
     }
 }

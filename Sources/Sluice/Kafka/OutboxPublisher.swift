@@ -55,7 +55,6 @@ final class OutboxPublisher: Sendable {
 
     /// The output partition of a record with `key` (Java-compatible murmur2), or a spread choice without key.
     func partition(forKey key: [UInt8]?, topic: String, fallback: Int64) async throws -> Int32 {
-        if let partition = knownPartition(forKey: key, topic: topic, fallback: fallback) { return partition }
         let count = try await partitionCount(of: topic)
         return Self.partition(forKey: key, partitionCount: count, fallback: fallback)
     }
