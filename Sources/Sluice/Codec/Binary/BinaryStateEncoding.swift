@@ -94,14 +94,7 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         let writer = encoding.writer
         try writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
-        if let wireType = writer.primitiveWireType(of: T.self) {
-            writer.writeHeader(key: key, wireType: wireType)
-            writer.appendPrimitive(value)
-        } else {
-            let headerAt = writer.body.count
-            writer.writeHeader(key: key, wireType: .varint)
-            try writer.encodeNested(value, headerAt: headerAt, key: key)
-        }
+        try writer.writeMember(value, key: key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -180,14 +173,7 @@ struct BinaryUnkeyedEncodingContainer: UnkeyedEncodingContainer, BinaryEntryWrit
     mutating func encode<T: Encodable>(_ value: T) throws {
         let writer = encoding.writer
         try writer.openContainer(id: encoding.slotID, index: encoding.slotIndex)
-        if let wireType = writer.primitiveWireType(of: T.self) {
-            writer.writeHeader(wireType: wireType)
-            writer.appendPrimitive(value)
-        } else {
-            let headerAt = writer.body.count
-            writer.writeHeader(wireType: .varint)
-            try writer.encodeNested(value, headerAt: headerAt, key: BinaryIndexKey(index: count))
-        }
+        try writer.writeElement(value, index: count)
         count += 1
     }
 
@@ -265,7 +251,7 @@ extension BinaryStateEncoding {
 }
 
 extension BinaryStateWriter {
-    /// Writes a member of the keyed container being written, as `KeyedEncodingContainer.encode(_:forKey:)` does.
+    /// Writes a member of the keyed container being written; `KeyedEncodingContainer.encode(_:forKey:)` calls it too.
     func writeMember<T: Encodable>(_ value: T, key: some CodingKey) throws {
         if let wireType = primitiveWireType(of: T.self) {
             writeHeader(key: key, wireType: wireType)
@@ -286,15 +272,20 @@ extension BinaryStateWriter {
         try openContainer(id: id, index: index)
         for position in values.indices {
             try openContainer(id: id, index: index)
-            if let wireType = primitiveWireType(of: Element.self) {
-                writeHeader(wireType: wireType)
-                appendPrimitive(values[position])
-            } else {
-                let elementAt = body.count
-                writeHeader(wireType: .varint)
-                try encodeNested(values[position], headerAt: elementAt, key: BinaryIndexKey(index: position))
-            }
+            try writeElement(values[position], index: position)
         }
         closeSlots(downTo: depth)
+    }
+
+    /// Writes the next element of the unkeyed container being written, as `UnkeyedEncodingContainer.encode(_:)` does.
+    func writeElement<T: Encodable>(_ value: T, index: Int) throws {
+        if let wireType = primitiveWireType(of: T.self) {
+            writeHeader(wireType: wireType)
+            appendPrimitive(value)
+        } else {
+            let headerAt = body.count
+            writeHeader(wireType: .varint)
+            try encodeNested(value, headerAt: headerAt, key: BinaryIndexKey(index: index))
+        }
     }
 }
