@@ -89,9 +89,14 @@ public final class KafkaProducer: Sendable {
         let deliveryLoop = deliveryLoop
         try await sendThread.run { () throws -> Void in
             try deliveryLoop.servingOnThisThread { serve in
-                for offset in records.indices {
-                    try Self.produce(records[offset], id: first + UInt64(offset), client: client, serve: serve)
-                    if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
+                // Through a pointer, so that no record is copied (four retains and releases each).
+                try records.withUnsafeBufferPointer { records in
+                    for offset in records.indices {
+                        try Self.produce(
+                            records.baseAddress.unsafelyUnwrapped + offset, id: first + UInt64(offset), client: client,
+                            serve: serve)
+                        if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
+                    }
                 }
                 serve.handOutQueued(waitingUpTo: 0)
             }
@@ -179,11 +184,11 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues `record`, handing out delivery reports while librdkafka's queue is full.
     private static func produce(
-        _ record: KafkaOutgoingRecord, id: UInt64, client: RDKafkaClient, serve: DeliveryLoop.Server
+        _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, client: RDKafkaClient, serve: DeliveryLoop.Server
     ) throws {
         while let error = produceva(record, id: id, handle: client.handle) {
             guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                throw KafkaError.consuming(error, "sending to \(record.topic)")
+                throw KafkaError.consuming(error, "sending to \(record.pointee.topic)")
             }
             rd_kafka_error_destroy(error)
             if client.context.isClosing.load(ordering: .relaxed) {
@@ -196,19 +201,21 @@ public final class KafkaProducer: Sendable {
 
     /// Calls `rd_kafka_produceva`; returns its error, if any.
     @inline(__always)
-    private static func produceva(_ record: KafkaOutgoingRecord, id: UInt64, handle: OpaquePointer) -> OpaquePointer? {
+    private static func produceva(
+        _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, handle: OpaquePointer
+    ) -> OpaquePointer? {
         var headers: OpaquePointer?
-        if !record.headers.isEmpty {
-            headers = rd_kafka_headers_new(record.headers.count)
-            for header in record.headers {
+        if !record.pointee.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.pointee.headers.count)
+            for header in record.pointee.headers {
                 header.value.withUnsafeBytes { value in
                     _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, value.count)
                 }
             }
         }
-        let error = record.topic.withCString { topic in
-            record.value.withUnsafeBytes { value in
-                withOptionalBytes(record.key) { key in
+        let error = record.pointee.topic.withCString { topic in
+            withValueBytes(of: record) { value in
+                withKeyBytes(of: record) { key in
                     withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
                         var count = 0
                         func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
@@ -219,7 +226,7 @@ public final class KafkaProducer: Sendable {
                             count += 1
                         }
                         append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                        if let partition = record.partition {
+                        if let partition = record.pointee.partition {
                             append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
                         }
                         append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
@@ -248,16 +255,38 @@ public final class KafkaProducer: Sendable {
     }
 }
 
-/// Calls `body` with `bytes` in place, or with `nil`. An empty array still yields a
-/// non-nil buffer, so an empty key stays distinct from no key.
+// The record's key and value are read in place through a `Span`: `withUnsafeBytes` on the
+// array itself retains and releases it around the call (an atomic each; ~12 ns apiece on
+// these machines, paid per record).
+
+/// Calls `body` with the value's bytes in place.
 @inline(__always)
-private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
-    guard let bytes else { return body(nil) }
-    if bytes.isEmpty {
-        var empty: UInt8 = 0
-        return withUnsafeBytes(of: &empty) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
+private func withValueBytes<R>(
+    of record: UnsafePointer<KafkaOutgoingRecord>, _ body: (UnsafeRawBufferPointer) -> R
+) -> R {
+    if #available(macOS 26, *) { return record.pointee.value.span.withUnsafeBytes(body) }
+    return record.pointee.value.withUnsafeBytes(body)
+}
+
+/// Calls `body` with the key's bytes in place, or with `nil` when there is no key. An empty
+/// key still yields a non-nil buffer, so an empty key stays distinct from no key.
+@inline(__always)
+private func withKeyBytes<R>(
+    of record: UnsafePointer<KafkaOutgoingRecord>, _ body: (UnsafeRawBufferPointer?) -> R
+) -> R {
+    let withBytes = { (bytes: UnsafeRawBufferPointer) -> R in
+        if bytes.baseAddress == nil {
+            var empty: UInt8 = 0
+            return withUnsafeBytes(of: &empty) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
+        }
+        return body(bytes)
     }
-    return bytes.withUnsafeBytes { body($0) }
+    if #available(macOS 26, *) {
+        guard let key = record.pointee.key?.span else { return body(nil) }
+        return key.withUnsafeBytes(withBytes)
+    }
+    guard let key = record.pointee.key else { return body(nil) }
+    return key.withUnsafeBytes(withBytes)
 }
 
 extension KafkaProducer {

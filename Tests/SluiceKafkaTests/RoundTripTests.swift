@@ -62,6 +62,29 @@ struct RoundTripTests {
         await producer.close(timeout: .seconds(5))
     }
 
+    @Test("no key, an empty key and an empty value each arrive as sent")
+    func emptyAndMissingKeys() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("keys", partitions: 1)
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        let sent: [KafkaOutgoingRecord] = [
+            KafkaOutgoingRecord(topic: "keys", partition: 0, key: nil, value: [1]),
+            KafkaOutgoingRecord(topic: "keys", partition: 0, key: [], value: [2]),
+            KafkaOutgoingRecord(topic: "keys", partition: 0, key: [7, 8], value: []),
+        ]
+        _ = try await producer.send(contentsOf: sent)
+        try await producer.flush(timeout: .seconds(10))
+
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+        try consumer.assign(allPartitions("keys", count: 1))
+        let received = try await consume(consumer, count: 3).sorted { $0.offset < $1.offset }
+        #expect(received.map(\.key) == sent.map(\.key))
+        #expect(received.map(\.value) == sent.map(\.value))
+        await consumer.close()
+        await producer.close(timeout: .seconds(5))
+    }
+
     @Test("zero-copy accessors, header lookup, seek and watermarks")
     func seekAndWatermarks() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)

@@ -147,6 +147,59 @@ final class DeliveryLoop: @unchecked Sendable {
         }
     }
 
+    /// The part of a delivered (or failed) record's message a report needs.
+    private struct Outcome {
+        var id: UInt64
+        var topic: OpaquePointer?
+        var partition: Int32
+        var offset: Int64
+        var err: rd_kafka_resp_err_t
+    }
+
+    /// How many reports are read from librdkafka's messages before they are handed out.
+    private static let reportChunk = 512
+
+    /// Hands out the delivery reports of a `RD_KAFKA_EVENT_DR` event.
+    ///
+    /// In two passes per chunk: first the messages' fields are read into a local array, then
+    /// the reports are made and handed out. The messages were last written by librdkafka's
+    /// broker thread, so reading them misses the cache. With a report's retain of its topic
+    /// name (an atomic instruction, which waits for every earlier load) between two reads,
+    /// each report waited for its own miss: the retain was a fifth of the producer's CPU in a
+    /// profile. Read in a row, the misses overlap (that retain fell from 454 to 62 samples).
+    private func handOutReports(of event: OpaquePointer) {
+        withUnsafeTemporaryAllocation(of: Outcome.self, capacity: Self.reportChunk) { outcomes in
+            var namedTopic: (handle: OpaquePointer?, name: String) = (nil, "")
+            while true {
+                var count = 0
+                while count < outcomes.count, let message = rd_kafka_event_message_next(event) {
+                    outcomes.initializeElement(
+                        at: count,
+                        to: Outcome(
+                            id: UInt64(UInt(bitPattern: message.pointee._private)), topic: message.pointee.rkt,
+                            partition: message.pointee.partition, offset: message.pointee.offset, err: message.pointee.err))
+                    count += 1
+                }
+                guard count > 0 else { return }
+                for outcome in outcomes[..<count] {
+                    if namedTopic.handle != outcome.topic {
+                        // Reports mostly share a topic: its name is made once per run of them.
+                        namedTopic = (outcome.topic, outcome.topic.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
+                    }
+                    let topic = namedTopic.name
+                    let delivered = outcome.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                    onDelivery(
+                        KafkaDeliveryReport(
+                            id: outcome.id, topic: topic, partition: outcome.partition,
+                            offset: delivered && outcome.offset >= 0 ? outcome.offset : nil,
+                            error: delivered
+                                ? nil : KafkaError.rdKafka(outcome.err, "delivering record \(outcome.id) to \(topic)")))
+                }
+                // Outcome is a trivial type: the chunk needs no deinitialization before reuse.
+            }
+        }
+    }
+
     deinit {
         rd_kafka_queue_io_event_enable(queue, -1, nil, 0)
         rd_kafka_queue_destroy(queue)
@@ -157,23 +210,7 @@ final class DeliveryLoop: @unchecked Sendable {
     private func handle(_ event: OpaquePointer) {
         switch Int32(rd_kafka_event_type(event)) {
         case Int32(RD_KAFKA_EVENT_DR):
-            // Reports of one event mostly share a topic: make its name once, not once per record.
-            var namedTopic: (handle: OpaquePointer?, name: String) = (nil, "")
-            while let message = rd_kafka_event_message_next(event) {
-                let err = message.pointee.err
-                let id = UInt64(UInt(bitPattern: message.pointee._private))
-                if namedTopic.handle != message.pointee.rkt {
-                    namedTopic = (message.pointee.rkt, message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "")
-                }
-                let topic = namedTopic.name
-                let report = KafkaDeliveryReport(
-                    id: id, topic: topic, partition: message.pointee.partition,
-                    offset: err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset >= 0
-                        ? message.pointee.offset : nil,
-                    error: err == RD_KAFKA_RESP_ERR_NO_ERROR
-                        ? nil : KafkaError.rdKafka(err, "delivering record \(id) to \(topic)"))
-                onDelivery(report)
-            }
+            handOutReports(of: event)
         case Int32(RD_KAFKA_EVENT_ERROR):
             let err = rd_kafka_event_error(event)
             let text = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
