@@ -20,6 +20,7 @@ import Darwin
 public final class KafkaProducer: Sendable {
     private let client: RDKafkaClient
     private let deliveryLoop: DeliveryLoop
+    private let topicHandles: RDKafkaTopicHandles
     private let sendThread: BlockingExecutor
     private let controlThread: BlockingExecutor
     private let nextID = Atomic<UInt64>(1)
@@ -51,6 +52,7 @@ public final class KafkaProducer: Sendable {
         self.logger = logger
         let name = client.name
         self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)", onDelivery: onDelivery)
+        self.topicHandles = RDKafkaTopicHandles(client: client)
         self.sendThread = BlockingExecutor(label: "sluice.kafka.producer.send.\(name)")
         self.controlThread = BlockingExecutor(label: "sluice.kafka.producer.control.\(name)")
         deliveryLoop.start()
@@ -87,6 +89,7 @@ public final class KafkaProducer: Sendable {
         let first = nextID.add(UInt64(records.count), ordering: .relaxed).oldValue
         let client = client
         let deliveryLoop = deliveryLoop
+        let topics = topicHandles
         try await sendThread.run { () throws -> Void in
             try deliveryLoop.servingOnThisThread { serve in
                 // Through a pointer, so that no record is copied (four retains and releases each).
@@ -94,7 +97,7 @@ public final class KafkaProducer: Sendable {
                     for offset in records.indices {
                         try Self.produce(
                             records.baseAddress.unsafelyUnwrapped + offset, id: first + UInt64(offset), client: client,
-                            serve: serve)
+                            topics: topics, serve: serve)
                         if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
                     }
                 }
@@ -184,9 +187,11 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues `record`, handing out delivery reports while librdkafka's queue is full.
     private static func produce(
-        _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, client: RDKafkaClient, serve: DeliveryLoop.Server
+        _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, client: RDKafkaClient, topics: RDKafkaTopicHandles,
+        serve: DeliveryLoop.Server
     ) throws {
-        while let error = produceva(record, id: id, handle: client.handle) {
+        let topic = topics.handle(forTopicOf: record)
+        while let error = produceva(record, topic: topic, id: id, handle: client.handle) {
             guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
                 throw KafkaError.consuming(error, "sending to \(record.pointee.topic)")
             }
@@ -199,53 +204,72 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Calls `rd_kafka_produceva`; returns its error, if any.
+    /// Calls `rd_kafka_produceva` with the `topic` handle, or else with the record's topic
+    /// name; returns its error, if any.
     @inline(__always)
     private static func produceva(
-        _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, handle: OpaquePointer
+        _ record: UnsafePointer<KafkaOutgoingRecord>, topic: OpaquePointer?, id: UInt64, handle: OpaquePointer
+    ) -> OpaquePointer? {
+        var destination = rd_kafka_vu_t()
+        if let topic {
+            destination.vtype = RD_KAFKA_VTYPE_RKT
+            destination.u.rkt = topic
+            return produceva(record, to: destination, id: id, handle: handle)
+        }
+        return record.pointee.topic.withCString { name in
+            destination.vtype = RD_KAFKA_VTYPE_TOPIC
+            destination.u.cstr = name
+            return produceva(record, to: destination, id: id, handle: handle)
+        }
+    }
+
+    @inline(__always)
+    private static func produceva(
+        _ record: UnsafePointer<KafkaOutgoingRecord>, to destination: rd_kafka_vu_t, id: UInt64, handle: OpaquePointer
     ) -> OpaquePointer? {
         var headers: OpaquePointer?
         if !record.pointee.headers.isEmpty {
             headers = rd_kafka_headers_new(record.pointee.headers.count)
             for header in record.pointee.headers {
-                header.value.withUnsafeBytes { value in
-                    _ = rd_kafka_header_add(headers, header.name, -1, value.baseAddress, value.count)
+                header.name.withCString { name in
+                    header.value.withUnsafeBytes { value in
+                        _ = rd_kafka_header_add(headers, name, -1, value.baseAddress, value.count)
+                    }
                 }
             }
         }
-        let error = record.pointee.topic.withCString { topic in
-            withValueBytes(of: record) { value in
-                withKeyBytes(of: record) { key in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
-                        var count = 0
-                        func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                            var vu = rd_kafka_vu_t()
-                            vu.vtype = type
-                            fill(&vu)
-                            (vus.baseAddress! + count).initialize(to: vu)
-                            count += 1
-                        }
-                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                        if let partition = record.pointee.partition {
-                            append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
-                        }
-                        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        append(RD_KAFKA_VTYPE_VALUE) {
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                            $0.u.mem.size = value.count
-                        }
-                        if let key {
-                            append(RD_KAFKA_VTYPE_KEY) {
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                                $0.u.mem.size = key.count
-                            }
-                        }
-                        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id)) }
-                        if let headers {
-                            append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
-                        }
-                        return rd_kafka_produceva(handle, vus.baseAddress, count)
+        let error = withValueBytes(of: record) { value in
+            withKeyBytes(of: record) { key in
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                    var count = 0
+                    func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                        var vu = rd_kafka_vu_t()
+                        vu.vtype = type
+                        fill(&vu)
+                        (vus.baseAddress! + count).initialize(to: vu)
+                        count += 1
                     }
+                    vus.baseAddress!.initialize(to: destination)
+                    count += 1
+                    if let partition = record.pointee.partition {
+                        append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                    }
+                    append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                    append(RD_KAFKA_VTYPE_VALUE) {
+                        $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        $0.u.mem.size = value.count
+                    }
+                    if let key {
+                        append(RD_KAFKA_VTYPE_KEY) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            $0.u.mem.size = key.count
+                        }
+                    }
+                    append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id)) }
+                    if let headers {
+                        append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                    }
+                    return rd_kafka_produceva(handle, vus.baseAddress, count)
                 }
             }
         }

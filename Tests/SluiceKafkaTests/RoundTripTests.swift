@@ -85,6 +85,35 @@ struct RoundTripTests {
         await producer.close(timeout: .seconds(5))
     }
 
+    @Test("records to several topics, interleaved in one batch, each reach their own topic")
+    func interleavedTopics() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        let topics = ["alpha-readings-for-sensors", "beta", "gamma-results"]
+        for topic in topics { try cluster.createTopic(topic, partitions: 2) }
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        // Each record's topic is a string of its own (equal names, separate storage), in a
+        // changing order, so that both the producer's same-topic shortcut and its lookup run.
+        let sent = (0..<90).map { i in
+            KafkaOutgoingRecord(
+                topic: String(topics[(i * i + i / 7) % 3].utf8), key: [UInt8]("k\(i)"), value: [UInt8]("\(i)"))
+        }
+        _ = try await producer.send(contentsOf: sent)
+        try await producer.flush(timeout: .seconds(10))
+
+        for topic in topics {
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+            try consumer.assign(allPartitions(topic, count: 2))
+            let expected = sent.filter { $0.topic == topic }
+            let received = try await consume(consumer, count: expected.count)
+            #expect(received.allSatisfy { $0.topic == topic })
+            #expect(Set(received.map(\.value)) == Set(expected.map(\.value)))
+            #expect(received.count == expected.count)
+            await consumer.close()
+        }
+        await producer.close(timeout: .seconds(5))
+    }
+
     @Test("zero-copy accessors, header lookup, seek and watermarks")
     func seekAndWatermarks() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
