@@ -43,15 +43,16 @@ public final class KafkaProducer: Sendable {
     ) throws {
         try configuration.validate()
         let client = try RDKafkaClient(
-            type: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties(), logger: logger
+            type: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties(), logger: logger,
+            deliveryReports: RDKafkaDeliveryReports(onDelivery: onDelivery)
         ) { conf in
-            // Delivery reports and errors as events on the main queue, served by DeliveryLoop.
-            rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
+            // Delivery reports by callback, called while DeliveryLoop or a flush serves the main queue.
+            rd_kafka_conf_set_dr_msg_cb(conf, rdKafkaDeliveryCallback)
         }
         self.client = client
         self.logger = logger
         let name = client.name
-        self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)", onDelivery: onDelivery)
+        self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)")
         self.topicHandles = RDKafkaTopicHandles(client: client)
         self.sendThread = BlockingExecutor(label: "sluice.kafka.producer.send.\(name)")
         self.controlThread = BlockingExecutor(label: "sluice.kafka.producer.control.\(name)")
@@ -112,8 +113,10 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError/Code/timeout`` when records remain after `timeout`.
     public func flush(timeout: Duration) async throws {
         let client = client
+        let deliveryLoop = deliveryLoop
         try await controlThread.run { () throws -> Void in
-            let err = rd_kafka_flush(client.handle, timeout.timeoutMilliseconds)
+            // rd_kafka_flush hands out delivery reports itself, so it runs as the loop's server.
+            let err = try deliveryLoop.servingOnThisThread { _ in rd_kafka_flush(client.handle, timeout.timeoutMilliseconds) }
             if err == RD_KAFKA_RESP_ERR__TIMED_OUT {
                 throw KafkaError(
                     .timeout,
@@ -122,7 +125,7 @@ public final class KafkaProducer: Sendable {
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "flush") }
         }
-        // The reports are now queued; wait until the delivery thread has handed them out.
+        // The flush handed out every report; wait until the delivery thread is idle as well.
         await deliveryLoop.drained()
     }
 
@@ -165,9 +168,10 @@ public final class KafkaProducer: Sendable {
         } catch {
             logger.info("closing producer: \(error); purging undelivered records")
             let client = client
+            let deliveryLoop = deliveryLoop
             await controlThread.run { () -> Void in
                 _ = rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-                _ = rd_kafka_flush(client.handle, 1_000)
+                _ = try? deliveryLoop.servingOnThisThread { _ in rd_kafka_flush(client.handle, 1_000) }
             }
         }
         await deliveryLoop.stopAndWait()
