@@ -14,7 +14,8 @@ import Darwin
 /// once. The outcome arrives later through the `onDelivery` handler, one report at a time,
 /// in the order librdkafka reports them: on the producer's send thread while a send runs
 /// (it hands out reports between records, like a C loop calling `rd_kafka_poll` between
-/// sends), else on its delivery thread. Records are enqueued on the send thread, never on
+/// sends), on its control thread while a ``flush(timeout:)`` runs, else on its delivery
+/// thread. Records are enqueued on the send thread, never on
 /// the cooperative pool; when librdkafka's queue is full, `send` waits there until there is
 /// room, so no record is rejected for lack of space.
 public final class KafkaProducer: Sendable {
@@ -33,8 +34,8 @@ public final class KafkaProducer: Sendable {
     ///   - configuration: The producer settings.
     ///   - logger: Where the producer and librdkafka log.
     ///   - onDelivery: Called once per record with its final outcome, one call at a time, on
-    ///     the producer's send or delivery thread. Keep it short and non-blocking; it delays
-    ///     later reports and sends.
+    ///     the producer's send, control or delivery thread. Keep it short and non-blocking;
+    ///     it delays later reports and sends.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` when the
     ///   configuration is invalid.
     public init(
