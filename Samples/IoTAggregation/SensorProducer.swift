@@ -26,7 +26,7 @@ final class SensorProducer: Service, Sendable {
     private let sent = Atomic<Int>(0)
     private let deliveries = Deliveries()
 
-    /// Delivery outcomes, shared with the producer's delivery thread.
+    /// Delivery outcomes, shared with the producer's send or delivery thread.
     private final class Deliveries: Sendable {
         let acknowledged = Atomic<Int>(0)
         let failures = Mutex<(count: Int, first: KafkaError?)>((0, nil))

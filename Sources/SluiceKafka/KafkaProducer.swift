@@ -14,8 +14,7 @@ import Darwin
 /// once. The outcome arrives later through the `onDelivery` handler, one report at a time,
 /// in the order librdkafka reports them: on the producer's send thread while a send runs
 /// (it hands out reports between records, like a C loop calling `rd_kafka_poll` between
-/// sends), on its control thread while a ``flush(timeout:)`` runs, else on its delivery
-/// thread. Records are enqueued on the send thread, never on
+/// sends), else on its delivery thread. Records are enqueued on the send thread, never on
 /// the cooperative pool; when librdkafka's queue is full, `send` waits there until there is
 /// room, so no record is rejected for lack of space.
 public final class KafkaProducer: Sendable {
@@ -34,8 +33,8 @@ public final class KafkaProducer: Sendable {
     ///   - configuration: The producer settings.
     ///   - logger: Where the producer and librdkafka log.
     ///   - onDelivery: Called once per record with its final outcome, one call at a time, on
-    ///     the producer's send, control or delivery thread. Keep it short and non-blocking;
-    ///     it delays later reports and sends.
+    ///     the producer's send or delivery thread. Keep it short and non-blocking; it delays
+    ///     later reports and sends.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` when the
     ///   configuration is invalid.
     public init(
@@ -44,16 +43,15 @@ public final class KafkaProducer: Sendable {
     ) throws {
         try configuration.validate()
         let client = try RDKafkaClient(
-            type: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties(), logger: logger,
-            deliveryReports: RDKafkaDeliveryReports(onDelivery: onDelivery)
+            type: RD_KAFKA_PRODUCER, properties: configuration.librdkafkaProperties(), logger: logger
         ) { conf in
-            // Delivery reports by callback, called while DeliveryLoop or a flush serves the main queue.
-            rd_kafka_conf_set_dr_msg_cb(conf, rdKafkaDeliveryCallback)
+            // Delivery reports and errors as events on the main queue, served by DeliveryLoop.
+            rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
         }
         self.client = client
         self.logger = logger
         let name = client.name
-        self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)")
+        self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)", onDelivery: onDelivery)
         self.topicHandles = RDKafkaTopicHandles(client: client)
         self.sendThread = BlockingExecutor(label: "sluice.kafka.producer.send.\(name)")
         self.controlThread = BlockingExecutor(label: "sluice.kafka.producer.control.\(name)")
@@ -114,10 +112,8 @@ public final class KafkaProducer: Sendable {
     /// - Throws: ``KafkaError/Code/timeout`` when records remain after `timeout`.
     public func flush(timeout: Duration) async throws {
         let client = client
-        let deliveryLoop = deliveryLoop
         try await controlThread.run { () throws -> Void in
-            // rd_kafka_flush hands out delivery reports itself, so it runs as the loop's server.
-            let err = try deliveryLoop.servingOnThisThread { _ in rd_kafka_flush(client.handle, timeout.timeoutMilliseconds) }
+            let err = rd_kafka_flush(client.handle, timeout.timeoutMilliseconds)
             if err == RD_KAFKA_RESP_ERR__TIMED_OUT {
                 throw KafkaError(
                     .timeout,
@@ -126,7 +122,7 @@ public final class KafkaProducer: Sendable {
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "flush") }
         }
-        // The flush handed out every report; wait until the delivery thread is idle as well.
+        // The reports are now queued; wait until the delivery thread has handed them out.
         await deliveryLoop.drained()
     }
 
@@ -157,6 +153,9 @@ public final class KafkaProducer: Sendable {
     /// Stops accepting records, waits up to `timeout` for outstanding deliveries, then stops
     /// the delivery thread. Idempotent.
     ///
+    /// A send running meanwhile stops at its next record and throws ``KafkaError/Code/closed``;
+    /// the records it enqueued before that are among those reported.
+    ///
     /// Every record sent gets exactly one report before `close` returns: records still
     /// undelivered after `timeout` are purged and reported as failed (librdkafka's
     /// `_PURGE_QUEUE` / `_PURGE_INFLIGHT`; with an idempotent producer an in-flight one may
@@ -164,15 +163,17 @@ public final class KafkaProducer: Sendable {
     public func close(timeout: Duration) async {
         guard !isClosed.exchange(true, ordering: .sequentiallyConsistent) else { return }
         client.context.isClosing.store(true, ordering: .sequentiallyConsistent)
+        // A send already on the send thread stops at its next record; wait for it, so that every
+        // record it enqueued is in the flush below and a later send finds the producer closing.
+        await sendThread.run {}
         do {
             try await flush(timeout: timeout)
         } catch {
             logger.info("closing producer: \(error); purging undelivered records")
             let client = client
-            let deliveryLoop = deliveryLoop
             await controlThread.run { () -> Void in
                 _ = rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
-                _ = try? deliveryLoop.servingOnThisThread { _ in rd_kafka_flush(client.handle, 1_000) }
+                _ = rd_kafka_flush(client.handle, 1_000)
             }
         }
         await deliveryLoop.stopAndWait()
@@ -195,6 +196,10 @@ public final class KafkaProducer: Sendable {
         _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, client: RDKafkaClient, topics: RDKafkaTopicHandles,
         serve: DeliveryLoop.Server
     ) throws {
+        // No record is enqueued once close has begun: close flushes only what came before.
+        if client.context.isClosing.load(ordering: .relaxed) {
+            throw KafkaError(.closed, "the producer closed before \(record.pointee.topic) record \(id) was sent")
+        }
         let topic = topics.handle(forTopicOf: record)
         while let error = produceva(record, topic: topic, id: id, handle: client.handle) {
             guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
@@ -288,11 +293,13 @@ public final class KafkaProducer: Sendable {
 // array itself retains and releases it around the call (an atomic each; ~12 ns apiece on
 // these machines, paid per record).
 
-/// Calls `body` with the value's bytes in place.
+/// Calls `body` with the value's bytes in place; an empty value without an address, which
+/// librdkafka sends as a null value (as ``KafkaOutgoingRecord/value`` promises).
 @inline(__always)
 private func withValueBytes<R>(
     of record: UnsafePointer<KafkaOutgoingRecord>, _ body: (UnsafeRawBufferPointer) -> R
 ) -> R {
+    if record.pointee.value.isEmpty { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
     if #available(macOS 26, *) { return record.pointee.value.span.withUnsafeBytes(body) }
     return record.pointee.value.withUnsafeBytes(body)
 }

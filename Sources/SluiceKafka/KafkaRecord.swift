@@ -33,6 +33,10 @@ public struct KafkaRecord: Sendable {
         withUnsafeValue { Array($0.bindMemory(to: UInt8.self)) }
     }
 
+    /// Whether the value is null (on a compacted topic, a tombstone) rather than present,
+    /// possibly empty.
+    public var isValueNull: Bool { message.pointee.payload == nil }
+
     /// Copies of the headers, in record order.
     public var headers: [KafkaHeader] {
         var result: [KafkaHeader] = []

@@ -62,7 +62,7 @@ struct RoundTripTests {
         await producer.close(timeout: .seconds(5))
     }
 
-    @Test("no key, an empty key and an empty value each arrive as sent")
+    @Test("no key, an empty key and an empty (null) value each arrive as sent")
     func emptyAndMissingKeys() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("keys", partitions: 1)
@@ -81,6 +81,8 @@ struct RoundTripTests {
         let received = try await consume(consumer, count: 3).sorted { $0.offset < $1.offset }
         #expect(received.map(\.key) == sent.map(\.key))
         #expect(received.map(\.value) == sent.map(\.value))
+        // An empty value is sent as a null value, as KafkaOutgoingRecord documents.
+        #expect(received.map(\.isValueNull) == [false, false, true])
         await consumer.close()
         await producer.close(timeout: .seconds(5))
     }
@@ -90,28 +92,84 @@ struct RoundTripTests {
         let cluster = try KafkaMockCluster(logger: testLogger)
         let topics = ["alpha-readings-for-sensors", "beta", "gamma-results"]
         for topic in topics { try cluster.createTopic(topic, partitions: 2) }
+        let deliveries = DeliveryCollector()
         let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
-        // Each record's topic is a string of its own (equal names, separate storage), in a
-        // changing order, so that both the producer's same-topic shortcut and its lookup run.
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        // Each record's topic is a string made at run time (the long name in storage of its
+        // own), in a changing order, so that both the producer's same-topic shortcut and its
+        // lookup run, and reports change topic between records.
         let sent = (0..<90).map { i in
             KafkaOutgoingRecord(
                 topic: String(topics[(i * i + i / 7) % 3].utf8), key: [UInt8]("k\(i)"), value: [UInt8]("\(i)"))
         }
-        _ = try await producer.send(contentsOf: sent)
+        let ids = try await producer.send(contentsOf: sent)
         try await producer.flush(timeout: .seconds(10))
+        let reports = deliveries.all
+        for (record, id) in zip(sent, ids) {
+            #expect(reports[id]?.topic == record.topic)
+            #expect(reports[id]?.error == nil)
+        }
 
         for topic in topics {
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
             try consumer.assign(allPartitions(topic, count: 2))
             let expected = sent.filter { $0.topic == topic }
             let received = try await consume(consumer, count: expected.count)
-            #expect(received.allSatisfy { $0.topic == topic })
             #expect(Set(received.map(\.value)) == Set(expected.map(\.value)))
             #expect(received.count == expected.count)
             await consumer.close()
         }
         await producer.close(timeout: .seconds(5))
+    }
+
+    @Test("sends overlapping close either fail as closed or have every record reported before close returns")
+    func sendsOverlappingClose() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("closing", partitions: 3)
+        let deliveries = DeliveryCollector()
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        _ = try await producer.send(KafkaOutgoingRecord(topic: "closing", value: [0]))
+        try await producer.flush(timeout: .seconds(10))
+        let batch = (0..<2_000).map { KafkaOutgoingRecord(topic: "closing", key: [UInt8]("k\($0)"), value: [1]) }
+        // Sends race close, which begins once the first send has returned (so the others are
+        // queued or running then); whichever way each goes, none may leave a record unreported.
+        let (firstSent, firstSentSignal) = AsyncStream.makeStream(of: Void.self)
+        let outcomes = await withTaskGroup(of: Result<[UInt64], any Error>?.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    do {
+                        let ids = try await producer.send(contentsOf: batch)
+                        firstSentSignal.yield()
+                        return .success(ids)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            group.addTask {
+                for await _ in firstSent { break }
+                await producer.close(timeout: .seconds(20))
+                return nil
+            }
+            var outcomes: [Result<[UInt64], any Error>] = []
+            for await outcome in group { if let outcome { outcomes.append(outcome) } }
+            return outcomes
+        }
+        let reports = deliveries.all
+        let sent = outcomes.filter { if case .success = $0 { true } else { false } }.count
+        #expect(sent >= 1)
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let ids):
+                #expect(ids.allSatisfy { reports[$0] != nil })
+            case .failure(let error):
+                #expect((error as? KafkaError)?.code == .closed)
+            }
+        }
+        // With the broker up, close had time to deliver everything that was enqueued.
+        #expect(reports.values.allSatisfy { $0.error == nil })
+        await #expect(throws: KafkaError.self) { _ = try await producer.send(batch[0]) }
     }
 
     @Test("zero-copy accessors, header lookup, seek and watermarks")

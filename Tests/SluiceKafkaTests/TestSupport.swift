@@ -20,6 +20,7 @@ struct Received: Sendable, Equatable {
     var offset: Int64
     var key: [UInt8]?
     var value: [UInt8]
+    var isValueNull: Bool
     var headers: [KafkaHeader]
     var timestamp: Int64?
 
@@ -29,6 +30,7 @@ struct Received: Sendable, Equatable {
         offset = record.offset
         key = record.key
         value = record.value
+        isValueNull = record.isValueNull
         headers = record.headers
         timestamp = record.timestamp
     }

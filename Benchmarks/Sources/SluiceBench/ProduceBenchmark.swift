@@ -85,7 +85,7 @@ struct ProduceComparison: Sendable {
 
 import Synchronization
 
-/// Counts failed deliveries from the producer's delivery thread.
+/// Counts failed deliveries from the producer's send or delivery thread.
 final class FailureCount: Sendable {
     private let count = Atomic<Int>(0)
     func increment() { count.add(1, ordering: .relaxed) }

@@ -12,14 +12,13 @@ final class RDKafkaClient: @unchecked Sendable {
     let context: RDKafkaContext
     private let retainedContext: Unmanaged<RDKafkaContext>
 
-    /// Creates a handle from `properties`, after letting `configure` install callbacks;
-    /// a producer passes where its delivery callbacks go.
+    /// Creates a handle from `properties`, after letting `configure` install callbacks.
     ///
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` naming the
     ///   property librdkafka rejected.
     init(
         type: rd_kafka_type_t, properties: [(String, String)], logger: Logger,
-        deliveryReports: RDKafkaDeliveryReports? = nil, configure: (OpaquePointer) -> Void = { _ in }
+        configure: (OpaquePointer) -> Void = { _ in }
     ) throws {
         let conf = rd_kafka_conf_new()!
         var errorText = [CChar](repeating: 0, count: 512)
@@ -36,7 +35,7 @@ final class RDKafkaClient: @unchecked Sendable {
                         : "invalid value \"\(shown)\" for librdkafka property \"\(key)\": \(reason)")
             }
         }
-        let context = RDKafkaContext(logger: logger, deliveryReports: deliveryReports)
+        let context = RDKafkaContext(logger: logger)
         let retained = Unmanaged.passRetained(context)
         rd_kafka_conf_set_opaque(conf, retained.toOpaque())
         rd_kafka_conf_set_log_cb(conf, rdKafkaLogCallback)

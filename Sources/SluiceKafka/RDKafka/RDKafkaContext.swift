@@ -21,12 +21,9 @@ final class RDKafkaContext: Sendable {
     /// Client-level errors librdkafka reported (broker connection failures, request errors it
     /// will retry, fatal errors), counted for metrics.
     let errorCount = Atomic<UInt64>(0)
-    /// Where a producer's delivery callbacks go; `nil` for other clients.
-    let deliveryReports: RDKafkaDeliveryReports?
 
-    init(logger: Logger, deliveryReports: RDKafkaDeliveryReports? = nil) {
+    init(logger: Logger) {
         self.logger = logger
-        self.deliveryReports = deliveryReports
     }
 }
 
@@ -53,15 +50,14 @@ let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CCh
     }
 
 /// Logs a client-level error librdkafka reports outside any call (for example a broker
-/// connection failing), a fatal one at `error` level. Called while the client's queue is served.
+/// connection failing). Called while the client's queue is served.
 let rdKafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void =
     { rk, err, reason, opaque in
         guard let opaque else { return }
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
         let code = rd_kafka_resp_err_t(rawValue: err)
         context.errorCount.add(1, ordering: .relaxed)
-        context.logger.log(
-            level: code == RD_KAFKA_RESP_ERR__FATAL ? .error : .warning,
+        context.logger.warning(
             "librdkafka error: \(reason.map { String(cString: $0) } ?? "")",
             metadata: ["sluice.kafka.error": "\(String(cString: rd_kafka_err2name(code)))"])
     }
