@@ -37,8 +37,19 @@ public final class KafkaProducer: Sendable {
     ///     later reports and sends.
     /// - Throws: ``KafkaError`` with code ``KafkaError/Code/configuration`` when the
     ///   configuration is invalid.
-    public init(
+    public convenience init(
         configuration: KafkaProducerConfiguration, logger: Logger,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws {
+        try self.init(
+            configuration: configuration, logger: logger, topicHandleLimit: RDKafkaTopicHandles.defaultLimit,
+            onDelivery: onDelivery)
+    }
+
+    /// Creates a producer that keeps topic handles for at most `topicHandleLimit` topics and
+    /// sends records to any other topic by name (tests use 0 to take that path).
+    init(
+        configuration: KafkaProducerConfiguration, logger: Logger, topicHandleLimit: Int,
         onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
     ) throws {
         try configuration.validate()
@@ -52,7 +63,7 @@ public final class KafkaProducer: Sendable {
         self.logger = logger
         let name = client.name
         self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)", onDelivery: onDelivery)
-        self.topicHandles = RDKafkaTopicHandles(client: client)
+        self.topicHandles = RDKafkaTopicHandles(client: client, limit: topicHandleLimit)
         self.sendThread = BlockingExecutor(label: "sluice.kafka.producer.send.\(name)")
         self.controlThread = BlockingExecutor(label: "sluice.kafka.producer.control.\(name)")
         deliveryLoop.start()

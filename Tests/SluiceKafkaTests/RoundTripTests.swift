@@ -1,5 +1,5 @@
 import Foundation
-import SluiceKafka
+@testable import SluiceKafka
 import Testing
 
 @Suite("Producer and consumer round trips")
@@ -89,12 +89,25 @@ struct RoundTripTests {
 
     @Test("records to several topics, interleaved in one batch, each reach their own topic")
     func interleavedTopics() async throws {
+        try await sendInterleavedTopics(topicHandleLimit: RDKafkaTopicHandles.defaultLimit)
+    }
+
+    @Test("records to topics without a cached handle go by name and reach their own topic")
+    func topicsByName() async throws {
+        // A limit of 0 gives no topic a handle, and of 1 only the first: the name path runs
+        // for every record or, mixed with handles, for two topics of three.
+        try await sendInterleavedTopics(topicHandleLimit: 0)
+        try await sendInterleavedTopics(topicHandleLimit: 1)
+    }
+
+    func sendInterleavedTopics(topicHandleLimit: Int) async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         let topics = ["alpha-readings-for-sensors", "beta", "gamma-results"]
         for topic in topics { try cluster.createTopic(topic, partitions: 2) }
         let deliveries = DeliveryCollector()
         let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+            configuration: producerConfiguration(cluster), logger: testLogger, topicHandleLimit: topicHandleLimit,
+            onDelivery: deliveries.handler)
         // Each record's topic is a string made at run time (the long name in storage of its
         // own), in a changing order, so that both the producer's same-topic shortcut and its
         // lookup run, and reports change topic between records.

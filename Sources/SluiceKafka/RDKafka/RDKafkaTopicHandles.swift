@@ -16,10 +16,14 @@ final class RDKafkaTopicHandles: @unchecked Sendable {
     private var handles: [String: OpaquePointer] = [:]
 
     /// At most this many topics get a handle; records to others are sent by name.
-    static let limit = 1_000
+    private let limit: Int
 
-    init(client: RDKafkaClient) {
+    /// The default ``limit``.
+    static let defaultLimit = 1_000
+
+    init(client: RDKafkaClient, limit: Int = defaultLimit) {
         self.client = client
+        self.limit = limit
     }
 
     /// The handle of `record`'s topic, or `nil` when it has none (send the record by name then).
@@ -34,7 +38,7 @@ final class RDKafkaTopicHandles: @unchecked Sendable {
             last = (name, handle)
             return handle
         }
-        guard handles.count < Self.limit, let handle = rd_kafka_topic_new(client.handle, name, nil) else { return nil }
+        guard handles.count < limit, let handle = rd_kafka_topic_new(client.handle, name, nil) else { return nil }
         handles[name] = handle
         last = (name, handle)
         return handle
