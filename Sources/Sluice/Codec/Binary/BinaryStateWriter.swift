@@ -28,10 +28,6 @@ final class BinaryStateWriter {
 
     @exclusivity(unchecked) var body: [UInt8] = []
     @exclusivity(unchecked) private(set) var keys: [String] = []
-    /// The UTF-8 length of each name in `keys`, compared before the names themselves: most
-    /// names of a document differ in length, and comparing two different strings costs a
-    /// call into the standard library's comparison (a tenth of the encoding time in a profile).
-    @exclusivity(unchecked) private var keyLengths: [Int] = []
     @exclusivity(unchecked) private var keyIndex: [String: Int] = [:]
     @exclusivity(unchecked) private(set) var slots: [Slot] = []
     @exclusivity(unchecked) private var nextSlotID = 0
@@ -44,7 +40,6 @@ final class BinaryStateWriter {
     func reset() {
         body.removeAll(keepingCapacity: true)
         keys.removeAll(keepingCapacity: true)
-        keyLengths.removeAll(keepingCapacity: true)
         keyIndex.removeAll(keepingCapacity: true)
         slots.removeAll(keepingCapacity: true)
         nextSlotID = 0
@@ -72,19 +67,20 @@ final class BinaryStateWriter {
     private func index(of name: String) -> Int {
         let length = name.utf8.count
         if keys.count <= 16 {
-            for i in keys.indices where keyLengths[i] == length && keys[i] == name { return i }
+            // Lengths first (stored in a native string, so free): most names of a document
+            // differ in length, and comparing two different strings calls into the standard
+            // library's comparison.
+            for i in keys.indices where keys[i].utf8.count == length && keys[i] == name { return i }
             if keys.count == 16 {
                 for i in keys.indices { keyIndex[keys[i]] = i }
             } else {
                 keys.append(name)
-                keyLengths.append(length)
                 return keys.count - 1
             }
         } else if let i = keyIndex[name] {
             return i
         }
         keys.append(name)
-        keyLengths.append(length)
         keyIndex[name] = keys.count - 1
         return keys.count - 1
     }
