@@ -207,19 +207,18 @@ public final class KafkaProducer: Sendable {
         _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, client: RDKafkaClient, topics: RDKafkaTopicHandles,
         serve: DeliveryLoop.Server
     ) throws {
-        // No record is enqueued once close has begun: close flushes only what came before.
-        if client.context.isClosing.load(ordering: .relaxed) {
-            throw KafkaError(.closed, "the producer closed before \(record.pointee.topic) record \(id) was sent")
-        }
         let topic = topics.handle(forTopicOf: record)
-        while let error = produceva(record, topic: topic, id: id, handle: client.handle) {
+        while true {
+            // No record is enqueued once close has begun (close flushes only what came before),
+            // also not after waiting for queue space.
+            if client.context.isClosing.load(ordering: .relaxed) {
+                throw KafkaError(.closed, "the producer closed before \(record.pointee.topic) record \(id) was sent")
+            }
+            guard let error = produceva(record, topic: topic, id: id, handle: client.handle) else { return }
             guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
                 throw KafkaError.consuming(error, "sending to \(record.pointee.topic)")
             }
             rd_kafka_error_destroy(error)
-            if client.context.isClosing.load(ordering: .relaxed) {
-                throw KafkaError(.closed, "the producer closed while waiting for queue space")
-            }
             // Room appears as delivery reports are handed out (librdkafka then frees the records).
             serve.handOutQueued(waitingUpTo: 1)
         }
