@@ -21,7 +21,7 @@ final class RDKafkaTopicHandles: @unchecked Sendable {
     /// The default ``limit``.
     static let defaultLimit = 1_000
 
-    init(client: RDKafkaClient, limit: Int = defaultLimit) {
+    init(client: RDKafkaClient, limit: Int) {
         self.client = client
         self.limit = limit
     }
