@@ -137,7 +137,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     public func checkpoint() async throws -> UInt64 {
         await collect()
         try await openRestoredPartitions()
-        let partitions = try definition.engine.encode(await definition.engine.prepareCheckpoint(router), router.processor)
+        let partitions = try definition.engine.encode(await definition.engine.prepareCheckpoint(router), router.processor, store.stateKeyTable)
         checkpointID += 1
         try store.commit(CheckpointWrite(id: checkpointID, partitions: partitions))
         return checkpointID

@@ -176,7 +176,7 @@ struct LMDBCheckpointStoreTests {
             let store = try LMDBCheckpointStore(directory: directory.path)
             #expect(try store.timers(in: Self.orders) == Self.mixedTimers.sorted())
         }
-        // Opened again, the store is format 2 and is left as it is.
+        // Opened again, the store is in the current format and is left as it is.
         let store = try LMDBCheckpointStore(directory: directory.path)
         #expect(try store.timers(in: Self.orders) == Self.mixedTimers.sorted())
         #expect(

@@ -141,8 +141,10 @@ func runPipelineChild(
     keyIdleTimeoutMilliseconds: Int? = nil
 ) throws -> (result: ChildResult, spawnedWallMs: Int64) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: Measure.executablePath())
-    process.arguments = [
+    // A profiler to run the child under, e.g. `SLUICE_BENCH_CHILD_WRAPPER="heaptrack -o /tmp/child"`.
+    let wrapper = ProcessInfo.processInfo.environment["SLUICE_BENCH_CHILD_WRAPPER"].map { $0.split(separator: " ").map(String.init) } ?? []
+    process.executableURL = URL(fileURLWithPath: wrapper.isEmpty ? Measure.executablePath() : "/usr/bin/env")
+    process.arguments = (wrapper.isEmpty ? [] : wrapper + [Measure.executablePath()]) + [
         "pipeline-child", "--mode", mode.rawValue, "--bootstrap", bootstrap, "--input", input, "--output", output,
         "--name", name, "--state", state, "--records", String(records),
     ] + (keyIdleTimeoutMilliseconds.map { ["--key-idle-timeout-ms", String($0)] } ?? [])

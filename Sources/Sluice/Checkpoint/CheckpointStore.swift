@@ -237,4 +237,16 @@ public protocol CheckpointStore: Sendable {
     func scanOffsets() throws -> [OutputPartition: Int64]
     /// Writes one checkpoint atomically and durably.
     func commit(_ checkpoint: CheckpointWrite) throws
+    /// The key names the engine's state documents refer to, or `nil` for self-contained documents.
+    ///
+    /// A store that offers a table must keep it with the state: every ``commit(_:)`` saves the
+    /// names added since the last commit in the same transaction, and opening the store loads
+    /// them, so every document it returns from ``state(of:in:)`` finds its names. The engine
+    /// encodes state with the table (``BinaryStateEncoder/init(keyTable:)``) before it commits.
+    var stateKeyTable: BinaryStateKeyTable? { get }
+}
+
+extension CheckpointStore {
+    /// No shared table: the engine writes self-contained state documents.
+    public var stateKeyTable: BinaryStateKeyTable? { nil }
 }

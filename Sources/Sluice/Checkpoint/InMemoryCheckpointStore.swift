@@ -16,6 +16,9 @@ public final class InMemoryCheckpointStore: CheckpointStore {
 
     private let contents = Mutex(Contents())
 
+    /// The state documents' key names; held in memory like the rest.
+    public let stateKeyTable: BinaryStateKeyTable? = BinaryStateKeyTable()
+
     /// Creates an empty store.
     public init() {}
 

@@ -5,6 +5,7 @@
 /// | `checkpoint.meta`          | `format`, `checkpoint_id`, `next_partition_id`      | magic + version; id; counter |
 /// | `checkpoint.partitions`    | input partition                                     | partition id + progress |
 /// | `checkpoint.state`         | partition id + encoded key                          | encoded state |
+/// | `checkpoint.key_names`     | index (4 bytes)                                     | UTF-8 key name of the state encoding |
 /// | `checkpoint.timers`        | partition id + kind + fire time + encoded key       | empty |
 /// | `checkpoint.outbox`        | writer partition + sequence                         | destination, record key, value, headers |
 /// | `checkpoint.scan_offsets`  | output partition                                    | offset |
@@ -18,14 +19,20 @@
 /// so that a restart can load a partition's event-time timers lazily, earliest first, as the
 /// watermark reaches them. Format 1 put the fire time before the kind; opening such a store
 /// rewrites its timer keys once (``LMDBCheckpointStore``).
+///
+/// State is encoded with the store's ``BinaryStateKeyTable`` (state format version 2), whose
+/// names are kept in `checkpoint.key_names`, numbered from 0 without gaps. Formats 1 and 2 of
+/// the store had no key names: their states are self-contained (state format version 1) and
+/// still read; opening such a store only writes the new format record.
 enum LMDBCheckpointSchema {
     /// The checkpoint format this build writes and the newest it reads.
-    static let formatVersion: UInt32 = 2
+    static let formatVersion: UInt32 = 3
     static let formatMagic: [UInt8] = Array("SLUICECP".utf8)
 
     static let metaDatabase = "checkpoint.meta"
     static let partitionsDatabase = "checkpoint.partitions"
     static let stateDatabase = "checkpoint.state"
+    static let keyNamesDatabase = "checkpoint.key_names"
     static let timersDatabase = "checkpoint.timers"
     static let outboxDatabase = "checkpoint.outbox"
     static let scanOffsetsDatabase = "checkpoint.scan_offsets"
@@ -129,6 +136,21 @@ enum LMDBCheckpointSchema {
         var writer = LMDBRecordWriter(capacity: 4)
         writer.append(bigEndian: id)
         return writer.bytes
+    }
+
+    // MARK: Key names
+
+    static func keyNameKey(_ index: Int) -> [UInt8] {
+        var writer = LMDBRecordWriter(capacity: 4)
+        writer.append(bigEndian: UInt32(index))
+        return writer.bytes
+    }
+
+    static func decodeKeyNameIndex(_ bytes: UnsafeRawBufferPointer) throws -> Int {
+        var reader = LMDBRecordReader(bytes, decoding: "key name index")
+        let index = try reader.readUInt32()
+        try reader.expectEnd()
+        return Int(index)
     }
 
     // MARK: Timers

@@ -1,5 +1,6 @@
 public import Logging
 public import SluiceLMDB
+import Synchronization
 
 /// A ``CheckpointStore`` kept in an LMDB environment in a state directory.
 ///
@@ -26,6 +27,13 @@ public final class LMDBCheckpointStore: CheckpointStore {
     private let timerKeys: LMDBDatabase
     private let outboxEntries: LMDBDatabase
     private let scanOffsetRecords: LMDBDatabase
+    private let keyNames: LMDBDatabase
+
+    /// The key names of the stored state, loaded when the store opens; names added since are
+    /// saved by the next ``commit(_:)``.
+    public let stateKeyTable: BinaryStateKeyTable?
+    /// How many of ``stateKeyTable``'s names are saved.
+    private let savedKeyNames: Mutex<Int>
 
     /// Opens (creating if needed) the store in `directory`.
     ///
@@ -51,13 +59,35 @@ public final class LMDBCheckpointStore: CheckpointStore {
         timerKeys = try environment.database(named: LMDBCheckpointSchema.timersDatabase)
         outboxEntries = try environment.database(named: LMDBCheckpointSchema.outboxDatabase)
         scanOffsetRecords = try environment.database(named: LMDBCheckpointSchema.scanOffsetsDatabase)
-        try checkOrWriteFormat()
+        keyNames = try environment.database(named: LMDBCheckpointSchema.keyNamesDatabase)
+        try Self.checkOrWriteFormat(environment: environment, meta: meta, timerKeys: timerKeys)
+        let names = try Self.loadKeyNames(environment: environment, from: keyNames)
+        stateKeyTable = try BinaryStateKeyTable(names: names)
+        savedKeyNames = Mutex(names.count)
+    }
+
+    private static func loadKeyNames(environment: LMDBEnvironment, from keyNames: LMDBDatabase) throws -> [String] {
+        try environment.read { transaction in
+            var names: [String] = []
+            try transaction.scan(keyNames) { key, value in
+                let index = try LMDBCheckpointSchema.decodeKeyNameIndex(key)
+                guard index == names.count, let name = String(validating: value, as: UTF8.self) else {
+                    throw LMDBCheckpointStoreError(
+                        code: .corruptedRecord,
+                        message: "The state key names in \(environment.directory) are damaged (entry \(index) after "
+                            + "\(names.count) names). Restore the state directory from a backup or rebuild it.")
+                }
+                names.append(name)
+                return .next
+            }
+            return names
+        }
     }
 
     /// The bytes of the store's data file in use.
     public var sizeInBytes: Int { environment.usedBytes }
 
-    private func checkOrWriteFormat() throws {
+    private static func checkOrWriteFormat(environment: LMDBEnvironment, meta: LMDBDatabase, timerKeys: LMDBDatabase) throws {
         try environment.write { transaction in
             if let record = try transaction.get(LMDBCheckpointSchema.formatKey, in: meta) {
                 guard let version = LMDBCheckpointSchema.decodeFormatRecord(record) else {
@@ -73,7 +103,13 @@ public final class LMDBCheckpointStore: CheckpointStore {
                             + "this build reads versions up to \(LMDBCheckpointSchema.formatVersion). Run a newer "
                             + "Sluice, or restore a state directory written by this version.")
                 }
-                if version == 1 { try upgradeTimersFromVersion1(in: transaction) }
+                if version == 1 { try upgradeTimersFromVersion1(in: transaction, timerKeys: timerKeys) }
+                // Formats 1 and 2 differ from 3 only in lacking key names, which start empty.
+                if version < LMDBCheckpointSchema.formatVersion {
+                    try transaction.put(
+                        LMDBCheckpointSchema.formatRecord(version: LMDBCheckpointSchema.formatVersion),
+                        forKey: LMDBCheckpointSchema.formatKey, in: meta)
+                }
                 return
             }
             guard try transaction.get(LMDBCheckpointSchema.checkpointIDKey, in: meta) == nil else {
@@ -90,7 +126,7 @@ public final class LMDBCheckpointStore: CheckpointStore {
 
     /// Rewrites format-1 timer keys (time before kind) in the current layout, in the same
     /// transaction as the new format record.
-    private func upgradeTimersFromVersion1(in transaction: LMDBWriteTransaction) throws {
+    private static func upgradeTimersFromVersion1(in transaction: LMDBWriteTransaction, timerKeys: LMDBDatabase) throws {
         var timers: [(partitionID: UInt32, timer: StoredTimer)] = []
         try transaction.scan(timerKeys) { key, _ in
             timers.append(try LMDBCheckpointSchema.decodeVersion1TimerKey(key))
@@ -100,9 +136,6 @@ public final class LMDBCheckpointStore: CheckpointStore {
         for (partitionID, timer) in timers {
             try transaction.put([], forKey: LMDBCheckpointSchema.timerKey(partitionID: partitionID, timer: timer), in: timerKeys)
         }
-        try transaction.put(
-            LMDBCheckpointSchema.formatRecord(version: LMDBCheckpointSchema.formatVersion),
-            forKey: LMDBCheckpointSchema.formatKey, in: meta)
     }
 
     // MARK: Reading
@@ -248,6 +281,9 @@ public final class LMDBCheckpointStore: CheckpointStore {
         let partitionUpdates = checkpoint.partitions.sorted { $0.key < $1.key }.map { partition, update in
             (partition, update, LMDBKeyOrder(update.keyUpdates))
         }
+        // Every name the checkpoint's states use was added before it was encoded, so before now.
+        let savedNames = savedKeyNames.withLock { $0 }
+        let newNames = stateKeyTable?.names(from: savedNames) ?? []
         try environment.write { transaction in
             let storedID = try checkpointID(in: transaction)
             if let storedID, checkpoint.id <= storedID {
@@ -300,9 +336,13 @@ public final class LMDBCheckpointStore: CheckpointStore {
                     forKey: LMDBCheckpointSchema.partitionKey(topic: partition.topic, partition: partition.partition),
                     in: scanOffsetRecords)
             }
+            for (index, name) in zip(newNames.indices, newNames) {
+                try transaction.put(Array(name.utf8), forKey: LMDBCheckpointSchema.keyNameKey(index), in: keyNames)
+            }
             try transaction.put(
                 LMDBCheckpointSchema.uint64Record(checkpoint.id), forKey: LMDBCheckpointSchema.checkpointIDKey, in: meta)
         }
+        savedKeyNames.withLock { $0 = max($0, newNames.endIndex) }
     }
 
     /// Writes key updates in key order, reusing one key buffer.

@@ -21,9 +21,9 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
     package let raiseWatermarks: @Sendable (Router<Processor>, EventTime) async throws -> Void
     /// ``Router/prepareCheckpoint()``: the checkpoint's pause.
     package let prepareCheckpoint: @Sendable (Router<Processor>) async -> [InputPartition: Router<Processor>.PreparedPartition]
-    /// ``Router/encode(_:processor:)``: off the pause, on the checkpoint thread.
+    /// ``Router/encode(_:processor:keyTable:)``: off the pause, on the checkpoint thread.
     package let encode:
-        @Sendable ([InputPartition: Router<Processor>.PreparedPartition], SharedProcessor<Processor>) throws
+        @Sendable ([InputPartition: Router<Processor>.PreparedPartition], SharedProcessor<Processor>, BinaryStateKeyTable?) throws
             -> [InputPartition: PartitionCheckpoint]
 
     /// The entry points, specialized for `Processor` when this is inlined into a module that knows it.
@@ -35,7 +35,9 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
             advance: { router, isCaughtUp in try await router.advance(isCaughtUp: isCaughtUp) },
             raiseWatermarks: { router, time in try await router.raiseWatermarks(to: time) },
             prepareCheckpoint: { router in await router.prepareCheckpoint() },
-            encode: { prepared, processor in try Router<Processor>.encode(prepared, processor: processor) })
+            encode: { prepared, processor, keyTable in
+                try Router<Processor>.encode(prepared, processor: processor, keyTable: keyTable)
+            })
     }
 
     @usableFromInline
@@ -45,8 +47,9 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
         advance: @escaping @Sendable (Router<Processor>, @Sendable (InputPartition) -> Bool) async throws -> Void,
         raiseWatermarks: @escaping @Sendable (Router<Processor>, EventTime) async throws -> Void,
         prepareCheckpoint: @escaping @Sendable (Router<Processor>) async -> [InputPartition: Router<Processor>.PreparedPartition],
-        encode: @escaping @Sendable ([InputPartition: Router<Processor>.PreparedPartition], SharedProcessor<Processor>) throws
-            -> [InputPartition: PartitionCheckpoint]
+        encode: @escaping @Sendable (
+            [InputPartition: Router<Processor>.PreparedPartition], SharedProcessor<Processor>, BinaryStateKeyTable?
+        ) throws -> [InputPartition: PartitionCheckpoint]
     ) {
         self.decode = decode
         self.ingest = ingest

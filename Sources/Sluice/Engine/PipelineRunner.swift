@@ -509,7 +509,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let commit = Task {
             try await worker.run {
                 let write = CheckpointWrite(
-                    id: id, partitions: try encode(prepared, processor), outboxAppends: outbox,
+                    id: id, partitions: try encode(prepared, processor, store.stateKeyTable), outboxAppends: outbox,
                     outboxRemovals: confirmed.removals, scanOffsets: confirmed.scanOffsets)
                 crashPoints.reach(.beforeCheckpointCommit)
                 try store.commit(write)

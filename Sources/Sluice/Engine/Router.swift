@@ -16,8 +16,10 @@ package actor Router<Processor: KeyedProcessor> {
     @usableFromInline final let clock: any WallClock
     @usableFromInline @exclusivity(unchecked) final var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
     @usableFromInline @exclusivity(unchecked) final var emitted: [Emitted<Processor.Output>] = []
+    /// Encodes keys: self-contained documents, since a key's bytes find its stored state.
     @usableFromInline final let encoder = BinaryStateEncoder()
-    @usableFromInline final let decoder = BinaryStateDecoder()
+    /// Decodes keys and key state, whose documents refer to the store's key table.
+    @usableFromInline final let decoder: BinaryStateDecoder
     @usableFromInline @exclusivity(unchecked) final package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
     @usableFromInline @exclusivity(unchecked) final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
@@ -29,6 +31,7 @@ package actor Router<Processor: KeyedProcessor> {
         self.sharedProcessor = SharedProcessor(logic.processor)
         self.store = store
         self.clock = clock
+        self.decoder = BinaryStateDecoder(keyTable: store?.stateKeyTable)
     }
 
     // MARK: Partitions
@@ -224,7 +227,7 @@ package actor Router<Processor: KeyedProcessor> {
         /// Encoded keys of the keys changed, and their state, in the same order.
         @usableFromInline var keys: [[UInt8]]
         @usableFromInline var states: [KeyActor<Processor>.Stored]
-        /// Timer changes, `true` added and `false` removed; split by ``encode(_:processor:)``, off the pause.
+        /// Timer changes, `true` added and `false` removed; split by ``encode(_:processor:keyTable:)``, off the pause.
         @usableFromInline var timerChanges: [StoredTimer: Bool]
 
         @inlinable
@@ -236,11 +239,11 @@ package actor Router<Processor: KeyedProcessor> {
         }
     }
 
-    /// The processor, for ``encode(_:processor:)``.
+    /// The processor, for ``encode(_:processor:keyTable:)``.
     package nonisolated var processor: SharedProcessor<Processor> { sharedProcessor }
 
     /// Collects every change since the last checkpoint, per partition, and starts a new interval.
-    /// This is the checkpoint's pause; encode the result with ``encode(_:processor:)`` outside it.
+    /// This is the checkpoint's pause; encode the result with ``encode(_:processor:keyTable:)`` outside it.
     ///
     /// Call ``takeEmitted()`` first: the sequence numbers in the returned progress count everything emitted.
     @inlinable
@@ -268,12 +271,13 @@ package actor Router<Processor: KeyedProcessor> {
         return result
     }
 
-    /// Encodes prepared key state into the partitions of a checkpoint. Runs on any thread.
+    /// Encodes prepared key state into the partitions of a checkpoint, with the store's key
+    /// table (``CheckpointStore/stateKeyTable``). Runs on any thread.
     @inlinable
     package nonisolated static func encode(
-        _ prepared: [InputPartition: PreparedPartition], processor: SharedProcessor<Processor>
+        _ prepared: [InputPartition: PreparedPartition], processor: SharedProcessor<Processor>, keyTable: BinaryStateKeyTable?
     ) throws -> [InputPartition: PartitionCheckpoint] {
-        let encoder = BinaryStateBatchEncoder()
+        let encoder = BinaryStateBatchEncoder(keyTable: keyTable)
         var result: [InputPartition: PartitionCheckpoint] = [:]
         for (partition, change) in prepared {
             var updates: [[UInt8]: [UInt8]?] = [:]

@@ -4,21 +4,29 @@
 /// integers are (zigzag) varints, `Double` is 8 raw bytes, strings are length-prefixed UTF-8, and
 /// key names are stored once per document in a table that entries refer to by index, so a small
 /// struct such as `SumCount(sum: 412, count: 10)` takes a few bytes plus its key names once.
+/// Made with a ``BinaryStateKeyTable``, the encoder leaves the names out of the document and
+/// refers to the table's instead (format version 2), for stores that keep many small documents.
 /// `nil` written with `encodeIfPresent` is left out; `encodeNil` writes a one-byte marker.
 ///
 /// Nested containers and super encoders must be filled before their parent container is written
 /// to again (as all synthesized and nearly all hand-written `Codable` code does); otherwise
 /// encoding throws rather than producing corrupt bytes.
 public struct BinaryStateEncoder: Sendable {
-    /// Creates an encoder.
-    public init() {}
+    /// The table key names are taken from and added to; `nil` for self-contained documents.
+    public let keyTable: BinaryStateKeyTable?
+
+    /// Creates an encoder of self-contained documents (format version 1), or of documents that
+    /// refer to `keyTable` for their key names (version 2; decode them with the same table).
+    public init(keyTable: BinaryStateKeyTable? = nil) {
+        self.keyTable = keyTable
+    }
 
     /// Encodes `value` into bytes that ``BinaryStateDecoder`` reads back.
     ///
     /// - Throws: ``SluiceError`` with code `.encoding` if `value` throws while encoding or misuses
     ///   nested containers.
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        try Self.encode(value, with: BinaryStateWriter())
+        try Self.encode(value, with: BinaryStateWriter(keyTable: keyTable))
     }
 
     /// Encodes `value` with `writer`, which must be fresh or ``BinaryStateWriter/reset()``.
@@ -44,10 +52,13 @@ public struct BinaryStateEncoder: Sendable {
 /// checkpoint's key states. Not `Sendable`: make one per encoding loop.
 @usableFromInline
 struct BinaryStateBatchEncoder {
-    private let writer = BinaryStateWriter()
+    private let writer: BinaryStateWriter
 
+    /// An encoder of documents like those of `BinaryStateEncoder(keyTable: keyTable)`.
     @usableFromInline
-    init() {}
+    init(keyTable: BinaryStateKeyTable? = nil) {
+        writer = BinaryStateWriter(keyTable: keyTable)
+    }
 
     /// The same bytes as ``BinaryStateEncoder/encode(_:)``.
     @usableFromInline

@@ -24,14 +24,22 @@ struct BinaryEntry {
 /// while a mutation of it is in progress.
 final class BinaryStateReader {
     let bytes: UnsafeRawBufferPointer
+    /// The document's own key names.
     @exclusivity(unchecked) private(set) var keys: [String] = []
+    /// Version 2: the key table's names (odd fields refer to them, even fields to ``keys``).
+    @exclusivity(unchecked) private(set) var tableKeys: [String] = []
+    @exclusivity(unchecked) private(set) var refersToTable = false
     @exclusivity(unchecked) var path: [any CodingKey] = []
     /// Per depth, where the entry after the last one found by key starts: keyed lookups try there first.
     /// Entries are identified by their container's start, so a stale hint is never used for another container.
     @exclusivity(unchecked) var hints: [(region: Int, next: Int)] = []
 
-    init(bytes: UnsafeRawBufferPointer) {
+    /// The names that version 2 documents refer to.
+    let keyTable: BinaryStateKeyTable?
+
+    init(bytes: UnsafeRawBufferPointer, keyTable: BinaryStateKeyTable? = nil) {
         self.bytes = bytes
+        self.keyTable = keyTable
     }
 
     // MARK: Document
@@ -39,10 +47,35 @@ final class BinaryStateReader {
     /// Reads the header and key table and returns the root value.
     func readDocument() throws -> BinaryValue {
         guard !bytes.isEmpty else { throw corrupt("the state is empty") }
-        guard bytes[0] == BinaryWireType.formatVersion else {
-            throw corrupt("unknown state format version \(bytes[0]) (this build reads version \(BinaryWireType.formatVersion))")
-        }
         var p = 1
+        switch bytes[0] {
+        case BinaryWireType.formatVersion:
+            try readKeyTable(at: &p)
+        case BinaryWireType.sharedKeysFormatVersion:
+            guard let keyTable else {
+                throw SluiceError(
+                    .decoding,
+                    "state format version 2 names its keys in a shared key table; decode it with a BinaryStateDecoder "
+                        + "made with the key table of the store that holds it (CheckpointStore.stateKeyTable)")
+            }
+            tableKeys = keyTable.allNames
+            refersToTable = true
+            try readKeyTable(at: &p)
+        default:
+            throw corrupt(
+                "unknown state format version \(bytes[0]) (this build reads versions \(BinaryWireType.formatVersion) "
+                    + "and \(BinaryWireType.sharedKeysFormatVersion))")
+        }
+        let root = try entry(at: p, limit: bytes.count)
+        guard root.field == 0 else { throw corrupt("root value has a key at byte \(p)") }
+        guard root.next == bytes.count else {
+            throw corrupt("\(bytes.count - root.next) unexpected bytes after the root value at byte \(root.next)")
+        }
+        return root.value
+    }
+
+    /// Reads a version 1 document's own key table, which starts at `p`.
+    private func readKeyTable(at p: inout Int) throws {
         let count = try varint(at: &p, limit: bytes.count)
         guard count <= UInt64(bytes.count) else { throw corrupt("key table claims \(count) keys in \(bytes.count) bytes") }
         keys.reserveCapacity(Int(count))
@@ -55,12 +88,6 @@ final class BinaryStateReader {
             keys.append(key)
             p += length
         }
-        let root = try entry(at: p, limit: bytes.count)
-        guard root.field == 0 else { throw corrupt("root value has a key at byte \(p)") }
-        guard root.next == bytes.count else {
-            throw corrupt("\(bytes.count - root.next) unexpected bytes after the root value at byte \(root.next)")
-        }
-        return root.value
     }
 
     // MARK: Bytes
@@ -90,7 +117,7 @@ final class BinaryStateReader {
             throw corrupt("unknown wire type \(header & 7) at byte \(start)")
         }
         let field = Int(truncatingIfNeeded: header >> 3)
-        if field > keys.count { throw corrupt("key index \(field) at byte \(start) is outside the key table") }
+        if !isKnown(field) { throw keyOutsideTable(field, at: start) }
         let valueStart = p
         var value = BinaryValue(wireType: wireType, start: valueStart, end: valueStart)
         switch wireType {
@@ -165,15 +192,29 @@ final class BinaryStateReader {
 
     // MARK: Keys
 
+    /// Whether a field (at least 1) names a key of the document's or the key table's.
+    @inline(__always)
+    func isKnown(_ field: Int) -> Bool {
+        guard refersToTable else { return field <= keys.count }
+        return field & 1 == 1 ? field >> 1 < tableKeys.count : (field >> 1) - 1 < keys.count
+    }
+
+    /// The key name of a field that ``isKnown(_:)``.
+    @inline(__always)
+    func name(ofField field: Int) -> String {
+        guard refersToTable else { return keys[field - 1] }
+        return field & 1 == 1 ? tableKeys[field >> 1] : keys[(field >> 1) - 1]
+    }
+
     @inline(__always)
     func matches(_ entry: BinaryEntry, _ key: some CodingKey, name: String) -> Bool {
-        if entry.field > 0 { return keys[entry.field - 1] == name }
+        if entry.field > 0 { return self.name(ofField: entry.field) == name }
         if let int = key.intValue { return Int64(exactly: int) == entry.intKey }
         return name == String(entry.intKey)
     }
 
     func key<Key: CodingKey>(of entry: BinaryEntry, as type: Key.Type) -> Key? {
-        if entry.field > 0 { return Key(stringValue: keys[entry.field - 1]) }
+        if entry.field > 0 { return Key(stringValue: name(ofField: entry.field)) }
         if let int = Int(exactly: entry.intKey), let key = Key(intValue: int) { return key }
         return Key(stringValue: String(entry.intKey))
     }
@@ -258,6 +299,15 @@ final class BinaryStateReader {
 
     func corrupt(_ message: String) -> SluiceError {
         SluiceError(.decoding, "state is corrupt or from another layout: \(message)")
+    }
+
+    func keyOutsideTable(_ field: Int, at p: Int) -> SluiceError {
+        if refersToTable && field & 1 == 1 {
+            return corrupt(
+                "key index \(field >> 1) at byte \(p) is outside the shared key table (\(tableKeys.count) names): the "
+                    + "table was not saved with the state, or belongs to another store")
+        }
+        return corrupt("key index \(field) at byte \(p) is outside the key table")
     }
 
     func truncated(at p: Int) -> SluiceError {

@@ -26,21 +26,67 @@ final class BinaryStateWriter {
         var state: SlotState
     }
 
+    /// Names in order of first use, each with a number, found by a scan while there are at
+    /// most 16 and by a dictionary after that.
+    struct NameList {
+        private(set) var names: [String] = []
+        private var numbers: [Int] = []
+        private var lookup: [String: Int] = [:]
+
+        @inline(__always)
+        func number(of name: String) -> Int? {
+            if lookup.isEmpty {
+                // Lengths first (stored in a native string, so free): most names of a document
+                // differ in length, and comparing two different strings calls into the standard
+                // library's comparison.
+                let length = name.utf8.count
+                for i in names.indices where names[i].utf8.count == length && names[i] == name { return numbers[i] }
+                return nil
+            }
+            return lookup[name]
+        }
+
+        mutating func append(_ name: String, number: Int) {
+            names.append(name)
+            numbers.append(number)
+            if names.count > 16 {
+                if lookup.isEmpty {
+                    for (known, knownNumber) in zip(names, numbers) { lookup[known] = knownNumber }
+                } else {
+                    lookup[name] = number
+                }
+            }
+        }
+
+        mutating func removeAll() {
+            names.removeAll(keepingCapacity: true)
+            numbers.removeAll(keepingCapacity: true)
+            lookup.removeAll(keepingCapacity: true)
+        }
+    }
+
     @exclusivity(unchecked) var body: [UInt8] = []
-    @exclusivity(unchecked) private(set) var keys: [String] = []
-    @exclusivity(unchecked) private var keyIndex: [String: Int] = [:]
+    /// The key names the document holds itself, numbered by their entries' field.
+    @exclusivity(unchecked) private(set) var documentNames = NameList()
+    /// With a key table: the table's names this writer has used, numbered by field (kept across documents).
+    @exclusivity(unchecked) private var tableNames = NameList()
+    /// With a key table: whether names of a `CodingKey` type go into the table (by type).
+    @exclusivity(unchecked) private var sharesNamesOf: [ObjectIdentifier: Bool] = [:]
     @exclusivity(unchecked) private(set) var slots: [Slot] = []
     @exclusivity(unchecked) private var nextSlotID = 0
+    /// When set, documents refer to this table's names (version 2) instead of holding their own.
+    let keyTable: BinaryStateKeyTable?
 
-    init() {
+    init(keyTable: BinaryStateKeyTable? = nil) {
+        self.keyTable = keyTable
         body.reserveCapacity(64)
     }
 
-    /// Empties the writer for another document, keeping its buffers' capacity.
+    /// Empties the writer for another document, keeping its buffers' capacity (and, with a
+    /// key table, the table names it looked up).
     func reset() {
         body.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
-        keyIndex.removeAll(keepingCapacity: true)
+        documentNames.removeAll()
         slots.removeAll(keepingCapacity: true)
         nextSlotID = 0
     }
@@ -49,13 +95,13 @@ final class BinaryStateWriter {
 
     /// Writes the header of an entry for `key` with the given wire type.
     @inline(__always)
-    func writeHeader(key: some CodingKey, wireType: BinaryWireType) {
+    func writeHeader<Key: CodingKey>(key: Key, wireType: BinaryWireType) {
         let name = key.stringValue
         if let int = key.intValue, let small = Int64(exactly: int), name == String(int) {
             body.appendVarint(UInt64(wireType.rawValue))
             body.appendZigzag(small)
         } else {
-            body.appendVarint(UInt64(index(of: name) + 1) << 3 | UInt64(wireType.rawValue))
+            body.appendVarint(UInt64(field(of: name, keyType: Key.self)) << 3 | UInt64(wireType.rawValue))
         }
     }
 
@@ -64,25 +110,33 @@ final class BinaryStateWriter {
         body.append(wireType.rawValue)
     }
 
-    private func index(of name: String) -> Int {
-        let length = name.utf8.count
-        if keys.count <= 16 {
-            // Lengths first (stored in a native string, so free): most names of a document
-            // differ in length, and comparing two different strings calls into the standard
-            // library's comparison.
-            for i in keys.indices where keys[i].utf8.count == length && keys[i] == name { return i }
-            if keys.count == 16 {
-                for i in keys.indices { keyIndex[keys[i]] = i }
-            } else {
-                keys.append(name)
-                return keys.count - 1
-            }
-        } else if let i = keyIndex[name] {
-            return i
+    /// The field number of `name`: in version 1 its 1-based index in the document's table; in
+    /// version 2 `2i + 1` for name `i` of the key table, `2j + 2` for name `j` of the document's.
+    private func field<Key: CodingKey>(of name: String, keyType: Key.Type) -> Int {
+        guard let keyTable else {
+            if let field = documentNames.number(of: name) { return field }
+            documentNames.append(name, number: documentNames.names.count + 1)
+            return documentNames.names.count
         }
-        keys.append(name)
-        keyIndex[name] = keys.count - 1
-        return keys.count - 1
+        if let field = tableNames.number(of: name) { return field }
+        if let field = documentNames.number(of: name) { return field }
+        if sharesNames(of: keyType), let index = keyTable.index(of: name) {
+            tableNames.append(name, number: 2 * index + 1)
+            return 2 * index + 1
+        }
+        documentNames.append(name, number: 2 * documentNames.names.count + 2)
+        return 2 * documentNames.names.count
+    }
+
+    /// Whether names of `Key` go into the key table: the names of a type's fields do, but not
+    /// the keys of a `Dictionary` with `String` keys, which are data, not a schema (they would
+    /// grow the table without bound). Decided once per type.
+    private func sharesNames<Key: CodingKey>(of keyType: Key.Type) -> Bool {
+        let id = ObjectIdentifier(keyType)
+        if let known = sharesNamesOf[id] { return known }
+        let shares = String(reflecting: keyType) != "Swift._DictionaryCodingKey"
+        sharesNamesOf[id] = shares
+        return shares
     }
 
     // MARK: Slots
@@ -225,12 +279,13 @@ final class BinaryStateWriter {
         }
     }
 
-    /// The finished document: version, key table, body.
+    /// The finished document: version, the document's own key names, body.
     func finish() -> [UInt8] {
         closeSlots(downTo: 0)
         var out: [UInt8] = []
+        let keys = documentNames.names
         out.reserveCapacity(body.count + 2 + keys.reduce(0) { $0 + $1.utf8.count + 1 })
-        out.append(BinaryWireType.formatVersion)
+        out.append(keyTable == nil ? BinaryWireType.formatVersion : BinaryWireType.sharedKeysFormatVersion)
         out.appendVarint(UInt64(keys.count))
         for key in keys {
             var key = key

@@ -1,14 +1,16 @@
 /// How a value is laid out in the binary state format; the low three bits of every entry header.
 ///
-/// The format, version 1:
+/// The format, version 1 (self-contained) and version 2 (key names in a ``BinaryStateKeyTable``):
 ///
-///     document = version:UInt8(1) keyCount:varint (keyLength:varint keyUTF8)* root
+///     document = version:UInt8(1 or 2) keyCount:varint (keyLength:varint keyUTF8)* root
 ///     root     = header value                      header = varint((field << 3) | wireType)
 ///     value    = varint | fixed64 | fixed32 | length:varint bytes | (nothing, for null)
 ///
-/// Keyed containers are a length-delimited run of `header value` entries, where `field` is the
-/// 1-based index of the key in the document's key table, or 0 followed by a zigzag varint for an
-/// integer key (dictionary keys). Unkeyed containers are a length-delimited run of entries with
+/// Keyed containers are a length-delimited run of `header value` entries, where `field` is 0
+/// followed by a zigzag varint for an integer key (dictionary keys), or names a key: in version 1
+/// the 1-based index of the key in the document's key table; in version 2 `2i + 1` for name `i`
+/// (0-based) of the shared table and `2j + 2` for name `j` of the document's own table (string
+/// dictionary keys, and names once the shared table is full). Unkeyed containers are a length-delimited run of entries with
 /// `field` 0. Signed integers are zigzag varints, unsigned integers and Bool plain varints,
 /// Double and Float their IEEE bits little-endian, strings their UTF-8 bytes.
 enum BinaryWireType: UInt8 {
@@ -18,8 +20,10 @@ enum BinaryWireType: UInt8 {
     case bytes = 3
     case null = 4
 
-    /// The format version written as the first byte of every document.
+    /// The format version of a self-contained document, with its own key table.
     static let formatVersion: UInt8 = 1
+    /// The format version of a document whose keys refer to a ``BinaryStateKeyTable``.
+    static let sharedKeysFormatVersion: UInt8 = 2
 
     var name: String {
         switch self {
