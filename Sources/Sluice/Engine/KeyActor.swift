@@ -61,6 +61,22 @@ actor KeyActor<Processor: KeyedProcessor> {
     @usableFromInline @exclusivity(unchecked) final var stored: Stored
     @usableFromInline final nonisolated let executor: UnownedSerialExecutor
 
+    // The router's bookkeeping for this key, kept here rather than in an object of its own (one
+    // allocation and one pointer less per key). Only the router touches it, on the executor it
+    // shares with this actor, and no access overlaps another: hence `nonisolated(unsafe)` and no
+    // run-time exclusivity checks.
+
+    /// When the router last handed this key a record or a timer.
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var lastUsed: EventTime
+    /// Whether the key changed since the last checkpoint (it is then in `PartitionRuntime.dirtyKeys`).
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var isDirty = false
+    /// The router's run that last chained this key's records, and the chain's first and last
+    /// record index and length in that run (see `Router.ingest(_:_:links:into:now:)`).
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var runStamp: UInt64 = 0
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var chainFirst: Int32 = -1
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var chainLast: Int32 = -1
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var chainCount: Int32 = 0
+
     /// A key actor runs on its router's serial executor. The router applies one key's
     /// records at a time anyway, so nothing is lost in concurrency, and the router can
     /// enter the key's isolation synchronously (`assumeIsolated`) instead of suspending
@@ -68,8 +84,12 @@ actor KeyActor<Processor: KeyedProcessor> {
     @inlinable nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
 
     @usableFromInline
-    init(key: Processor.Key, encodedKey: [UInt8], processor: SharedProcessor<Processor>, restored: Stored?, executor: UnownedSerialExecutor) {
+    init(
+        key: Processor.Key, encodedKey: [UInt8], processor: SharedProcessor<Processor>, restored: Stored?,
+        executor: UnownedSerialExecutor, lastUsed: EventTime
+    ) {
         self.key = key
+        self.lastUsed = lastUsed
         self.encodedKey = encodedKey
         self.shared = processor
         self.stored = restored ?? Stored(timers: [], state: processor.processor.initialState(for: key))

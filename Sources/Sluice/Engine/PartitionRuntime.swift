@@ -1,39 +1,19 @@
 /// The in-memory state the router keeps for one input partition.
 ///
 /// Owned and touched only by its ``Router``, on the router's executor: its mutable stored
-/// properties (and those of ``KeySlot``) skip run-time exclusivity checks
+/// properties (and the router's bookkeeping in ``KeyActor``) skip run-time exclusivity checks
 /// (`@exclusivity(unchecked)`), which took about a quarter of the router's time in a profile; no
 /// access to one overlaps another access to it.
 @usableFromInline
 final class PartitionRuntime<Processor: KeyedProcessor> {
-    /// A key actor in memory, with the router's bookkeeping for it.
-    @usableFromInline
-    final class KeySlot {
-        @usableFromInline let actor: KeyActor<Processor>
-        @usableFromInline @exclusivity(unchecked) var lastUsed: EventTime
-        /// Whether the key changed since the last checkpoint (it is then in ``dirtySlots``).
-        @usableFromInline @exclusivity(unchecked) var isDirty = false
-        /// The router's run that last chained this key's records, and the chain's first and last
-        /// record index and length in that run (see `Router.ingest(_:_:links:into:now:)`).
-        @usableFromInline @exclusivity(unchecked) var runStamp: UInt64 = 0
-        @usableFromInline @exclusivity(unchecked) var chainFirst: Int32 = -1
-        @usableFromInline @exclusivity(unchecked) var chainLast: Int32 = -1
-        @usableFromInline @exclusivity(unchecked) var chainCount: Int32 = 0
-
-        @usableFromInline
-        init(actor: KeyActor<Processor>, lastUsed: EventTime) {
-            self.actor = actor
-            self.lastUsed = lastUsed
-        }
-    }
-
     @usableFromInline let partition: InputPartition
     @usableFromInline @exclusivity(unchecked) var watermark: PartitionWatermark
     @usableFromInline @exclusivity(unchecked) var nextOffset: Int64
     @usableFromInline @exclusivity(unchecked) var nextSequence: UInt64
-    @usableFromInline @exclusivity(unchecked) var keys: [Processor.Key: KeySlot] = [:]
+    /// The key actors in memory; each also holds the router's bookkeeping for its key.
+    @usableFromInline @exclusivity(unchecked) var keys: [Processor.Key: KeyActor<Processor>] = [:]
     /// Keys whose state changed since the last checkpoint, in the order they first changed.
-    @usableFromInline @exclusivity(unchecked) var dirtySlots: [KeySlot] = []
+    @usableFromInline @exclusivity(unchecked) var dirtyKeys: [KeyActor<Processor>] = []
     @usableFromInline @exclusivity(unchecked) var eventTimers = TimerHeap<Processor.Key>()
     @usableFromInline @exclusivity(unchecked) var processingTimers = TimerHeap<Processor.Key>()
     /// The last event-time timer read from the store into ``eventTimers``; the store's
@@ -53,10 +33,10 @@ final class PartitionRuntime<Processor: KeyedProcessor> {
     }
 
     @inlinable
-    func markDirty(_ slot: KeySlot) {
-        if slot.isDirty { return }
-        slot.isDirty = true
-        dirtySlots.append(slot)
+    func markDirty(_ keyActor: KeyActor<Processor>) {
+        if keyActor.isDirty { return }
+        keyActor.isDirty = true
+        dirtyKeys.append(keyActor)
     }
 
     @usableFromInline var progress: PartitionProgress {

@@ -23,7 +23,7 @@ package actor Router<Processor: KeyedProcessor> {
     @usableFromInline @exclusivity(unchecked) final package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
     @usableFromInline @exclusivity(unchecked) final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
-    /// Numbers the runs ``ingest(_:_:links:into:now:)`` applies, to tell which key slots a run chained.
+    /// Numbers the runs ``ingest(_:_:links:into:now:)`` applies, to tell which key actors a run chained.
     @usableFromInline @exclusivity(unchecked) final var runStamp: UInt64 = 0
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
@@ -123,8 +123,8 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// Applies one run of a partition's records; returns the highest event time among them.
     ///
-    /// Two passes: the first finds each record's key slot and chains the key's records in
-    /// `links` (the chain's ends are kept in the slot, so a run needs no table of its own);
+    /// Two passes: the first finds each record's key keyActor and chains the key's records in
+    /// `links` (the chain's ends are kept in the keyActor, so a run needs no table of its own);
     /// the second hands each key its chain, keys in the order they first appear.
     @inlinable
     final func ingest(
@@ -133,7 +133,7 @@ package actor Router<Processor: KeyedProcessor> {
     ) throws -> EventTime? {
         runStamp &+= 1
         let stamp = runStamp
-        var order: [PartitionRuntime<Processor>.KeySlot] = []
+        var order: [KeyActor<Processor>] = []
         var maxTime: EventTime?
         var consumed: UInt64 = 0
         for index in run {
@@ -152,18 +152,18 @@ package actor Router<Processor: KeyedProcessor> {
             case .event(_, let key, let time):
                 let time = time ?? now
                 if maxTime.map({ time > $0 }) ?? true { maxTime = time }
-                let slot = try slotFor(key, in: runtime, now: now)
+                let keyActor = try liveActor(for: key, in: runtime, now: now)
                 let position = Int32(truncatingIfNeeded: index)
-                if slot.runStamp == stamp {
-                    links[Int(slot.chainLast)] = position
-                    slot.chainCount += 1
+                if keyActor.runStamp == stamp {
+                    links[Int(keyActor.chainLast)] = position
+                    keyActor.chainCount += 1
                 } else {
-                    slot.runStamp = stamp
-                    slot.chainFirst = position
-                    slot.chainCount = 1
-                    order.append(slot)
+                    keyActor.runStamp = stamp
+                    keyActor.chainFirst = position
+                    keyActor.chainCount = 1
+                    order.append(keyActor)
                 }
-                slot.chainLast = position
+                keyActor.chainLast = position
             }
         }
         var processed: UInt64 = 0
@@ -172,16 +172,16 @@ package actor Router<Processor: KeyedProcessor> {
             partitionCounts[runtime.partition, default: PartitionCounts()].recordsProcessed += processed
         }
         let watermark = runtime.watermark.current
-        for slot in order {
+        for keyActor in order {
             // The key actor shares this router's executor: enter its isolation without a hop.
-            let effects = Self.process(batch, from: Int(slot.chainFirst), links: links, on: slot.actor, watermark: watermark, now: now)
-            statistics.recordsProcessed += UInt64(slot.chainCount)
-            processed += UInt64(slot.chainCount)
+            let effects = Self.process(batch, from: Int(keyActor.chainFirst), links: links, on: keyActor, watermark: watermark, now: now)
+            statistics.recordsProcessed += UInt64(keyActor.chainCount)
+            processed += UInt64(keyActor.chainCount)
             for late in effects.lateIndexes {
                 statistics.lateRecords += 1
                 emit(.late(batch.records[late].detached()), in: runtime)
             }
-            apply(effects, of: slot.actor.key, slot: slot, in: runtime)
+            apply(effects, of: keyActor.key, keyActor: keyActor, in: runtime)
         }
         return maxTime
     }
@@ -254,14 +254,14 @@ package actor Router<Processor: KeyedProcessor> {
             // taken here; whether a state is empty is decided by `encode`, off the pause.
             var keys: [[UInt8]] = []
             var states: [KeyActor<Processor>.Stored] = []
-            keys.reserveCapacity(runtime.dirtySlots.count)
-            states.reserveCapacity(runtime.dirtySlots.count)
-            for slot in runtime.dirtySlots {
-                keys.append(slot.actor.encodedKey)
-                states.append(Self.snapshot(of: slot.actor))
-                slot.isDirty = false
+            keys.reserveCapacity(runtime.dirtyKeys.count)
+            states.reserveCapacity(runtime.dirtyKeys.count)
+            for keyActor in runtime.dirtyKeys {
+                keys.append(keyActor.encodedKey)
+                states.append(Self.snapshot(of: keyActor))
+                keyActor.isDirty = false
             }
-            runtime.dirtySlots.removeAll(keepingCapacity: true)
+            runtime.dirtyKeys.removeAll(keepingCapacity: true)
             // Moved, not copied or emptied in place: the old table is read and freed off the pause.
             let timerChanges = runtime.timerChanges
             runtime.timerChanges = [:]
@@ -306,12 +306,12 @@ package actor Router<Processor: KeyedProcessor> {
         let cutoff = clock.now() - idleFor
         var released = 0
         for runtime in partitions.values {
-            var idle: [(key: Processor.Key, slot: PartitionRuntime<Processor>.KeySlot)] = []
-            for (key, slot) in runtime.keys where !slot.isDirty && slot.lastUsed <= cutoff {
-                idle.append((key, slot))
+            var idle: [(key: Processor.Key, keyActor: KeyActor<Processor>)] = []
+            for (key, keyActor) in runtime.keys where !keyActor.isDirty && keyActor.lastUsed <= cutoff {
+                idle.append((key, keyActor))
             }
-            for (key, slot) in idle {
-                statistics.windowsOpen -= Int64(Self.openWindowCount(of: slot.actor))
+            for (key, keyActor) in idle {
+                statistics.windowsOpen -= Int64(Self.openWindowCount(of: keyActor))
                 runtime.keys[key] = nil
                 released += 1
             }
@@ -322,23 +322,24 @@ package actor Router<Processor: KeyedProcessor> {
 
     // MARK: Internals
 
+    /// The key's actor, brought into memory if it is not; marks it used `now`.
     @inlinable
-    final func slotFor(
-        _ key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
-    ) throws -> PartitionRuntime<Processor>.KeySlot {
-        if let slot = runtime.keys[key] {
-            slot.lastUsed = now
-            return slot
+    final func liveActor(
+        for key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
+    ) throws -> KeyActor<Processor> {
+        if let keyActor = runtime.keys[key] {
+            keyActor.lastUsed = now
+            return keyActor
         }
-        return try makeSlot(for: key, in: runtime, now: now)
+        return try makeKeyActor(for: key, in: runtime, now: now)
     }
 
     /// Brings a key into memory: its actor, with its state read from the store if it has any.
     /// Not inlined: it runs once per key, not per record.
     @usableFromInline
-    func makeSlot(
+    func makeKeyActor(
         for key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
-    ) throws -> PartitionRuntime<Processor>.KeySlot {
+    ) throws -> KeyActor<Processor> {
         let encodedKey = try encodedKey(key)
         var restored: KeyActor<Processor>.Stored?
         if let store, let bytes = try store.state(of: encodedKey, in: runtime.partition) {
@@ -346,11 +347,11 @@ package actor Router<Processor: KeyedProcessor> {
             statistics.keysRestored += 1
         }
         let actor = KeyActor(
-            key: key, encodedKey: encodedKey, processor: sharedProcessor, restored: restored, executor: unownedExecutor)
+            key: key, encodedKey: encodedKey, processor: sharedProcessor, restored: restored, executor: unownedExecutor,
+            lastUsed: now)
         if let restored { statistics.windowsOpen += Int64(logic.processor.openWindowCount(restored.state)) }
-        let slot = PartitionRuntime<Processor>.KeySlot(actor: actor, lastUsed: now)
-        runtime.keys[key] = slot
-        return slot
+        runtime.keys[key] = actor
+        return actor
     }
 
     /// The encoded form of `key` (deterministic, so it finds the key's stored state). Not
@@ -361,17 +362,17 @@ package actor Router<Processor: KeyedProcessor> {
 
     @inlinable
     final func apply(
-        _ effects: KeyActor<Processor>.Effects, of key: Processor.Key, slot: PartitionRuntime<Processor>.KeySlot,
+        _ effects: KeyActor<Processor>.Effects, of key: Processor.Key, keyActor: KeyActor<Processor>,
         in runtime: PartitionRuntime<Processor>
     ) {
-        runtime.markDirty(slot)
+        runtime.markDirty(keyActor)
         statistics.windowsOpen += Int64(effects.openWindowsDelta)
         for output in effects.outputs {
             statistics.resultsEmitted += 1
             emit(.result(output), in: runtime)
         }
         guard !effects.timersAdded.isEmpty || !effects.timersRemoved.isEmpty else { return }
-        let encodedKey = slot.actor.encodedKey
+        let encodedKey = keyActor.encodedKey
         for timer in effects.timersRemoved {
             runtime.timerChanges[StoredTimer(timer, key: encodedKey)] = false
         }
@@ -440,9 +441,9 @@ package actor Router<Processor: KeyedProcessor> {
             perKey[entry.key, default: []].append(timer)
         }
         for key in order {
-            let slot = try slotFor(key, in: runtime, now: now)
-            let effects = Self.fire(perKey[key]!, on: slot.actor, watermark: runtime.watermark.current, now: now)
-            apply(effects, of: key, slot: slot, in: runtime)
+            let keyActor = try liveActor(for: key, in: runtime, now: now)
+            let effects = Self.fire(perKey[key]!, on: keyActor, watermark: runtime.watermark.current, now: now)
+            apply(effects, of: key, keyActor: keyActor, in: runtime)
         }
     }
 
