@@ -53,7 +53,7 @@ struct LMDBStateKeyNamesTests {
                 == ["late": Late(when: 30)])
     }
 
-    @Test("a name is saved once, and only names added since the last commit are written")
+    @Test("each field name is saved once, under consecutive indexes; dictionary keys are not saved")
     func savedOnce() throws {
         let directory = TemporaryDirectory()
         let store = try LMDBCheckpointStore(directory: directory.path)
@@ -100,17 +100,24 @@ struct LMDBStateKeyNamesTests {
         #expect(try decoder.decode(Window.self, from: try #require(try store.state(of: [2], in: Self.sensors))) == new)
     }
 
-    @Test("damaged key names are refused when the store opens")
-    func damagedNames() throws {
+    @Test(
+        "damaged key names are refused when the store opens",
+        arguments: [
+            [(1, Array("gap".utf8))], [(0, Array("twice".utf8)), (1, Array("twice".utf8))], [(0, [0xFF, 0xFE] as [UInt8])],
+        ])
+    func damagedNames(_ entries: [(Int, [UInt8])]) throws {
         let directory = TemporaryDirectory()
         do {
             let store = try LMDBCheckpointStore(directory: directory.path)
             let names = try store.environment.database(named: LMDBCheckpointSchema.keyNamesDatabase)
             try store.environment.write { transaction in
-                try transaction.put(Array("gap".utf8), forKey: LMDBCheckpointSchema.keyNameKey(1), in: names)
+                for (index, name) in entries {
+                    try transaction.put(name, forKey: LMDBCheckpointSchema.keyNameKey(index), in: names)
+                }
             }
         }
         let error = #expect(throws: LMDBCheckpointStoreError.self) { _ = try LMDBCheckpointStore(directory: directory.path) }
         #expect(error?.code == .corruptedRecord)
+        #expect(error?.message.contains("state key names") == true)
     }
 }

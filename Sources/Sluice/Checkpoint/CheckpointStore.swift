@@ -243,6 +243,8 @@ public protocol CheckpointStore: Sendable {
     /// names added since the last commit in the same transaction, and opening the store loads
     /// them, so every document it returns from ``state(of:in:)`` finds its names. The engine
     /// encodes state with the table (``BinaryStateEncoder/init(keyTable:)``) before it commits.
+    /// A store that wraps another must pass its table on: with the default, `nil`, state the
+    /// inner store wrote with its table cannot be read.
     var stateKeyTable: BinaryStateKeyTable? { get }
 }
 

@@ -10,8 +10,10 @@ import Synchronization
 /// outbox entries a checkpoint names are touched. State is read per key on demand.
 ///
 /// Opening the store takes the directory's lock; a second store on the same
-/// directory (in any process) is refused until this one is released. The schema is
-/// described in `LMDBCheckpointSchema`.
+/// directory (in any process) is refused until this one is released. Likewise, open at most
+/// one store on an environment passed to ``init(environment:)``: the store numbers the state's
+/// key names (``stateKeyTable``) and saves them as it goes. The schema is described in
+/// `LMDBCheckpointSchema`.
 ///
 /// All methods are synchronous and may block on disk; call them off the cooperative pool.
 public final class LMDBCheckpointStore: CheckpointStore {
@@ -59,10 +61,18 @@ public final class LMDBCheckpointStore: CheckpointStore {
         timerKeys = try environment.database(named: LMDBCheckpointSchema.timersDatabase)
         outboxEntries = try environment.database(named: LMDBCheckpointSchema.outboxDatabase)
         scanOffsetRecords = try environment.database(named: LMDBCheckpointSchema.scanOffsetsDatabase)
-        keyNames = try environment.database(named: LMDBCheckpointSchema.keyNamesDatabase)
         try Self.checkOrWriteFormat(environment: environment, meta: meta, timerKeys: timerKeys)
+        // Opened (created, in a store of an older format) only once the format is known to be readable.
+        keyNames = try environment.database(named: LMDBCheckpointSchema.keyNamesDatabase)
         let names = try Self.loadKeyNames(environment: environment, from: keyNames)
-        stateKeyTable = try BinaryStateKeyTable(names: names)
+        do {
+            stateKeyTable = try BinaryStateKeyTable(names: names)
+        } catch let error as SluiceError {
+            throw LMDBCheckpointStoreError(
+                code: .corruptedRecord,
+                message: "The state key names in \(environment.directory) are damaged: \(error.message). Restore the "
+                    + "state directory from a backup or rebuild it.")
+        }
         savedKeyNames = Mutex(names.count)
     }
 
@@ -71,11 +81,13 @@ public final class LMDBCheckpointStore: CheckpointStore {
             var names: [String] = []
             try transaction.scan(keyNames) { key, value in
                 let index = try LMDBCheckpointSchema.decodeKeyNameIndex(key)
-                guard index == names.count, let name = String(validating: value, as: UTF8.self) else {
+                let name = String(validating: value, as: UTF8.self)
+                guard index == names.count, let name else {
+                    let problem = index != names.count ? "name \(index) follows \(names.count) names" : "name \(index) is not UTF-8"
                     throw LMDBCheckpointStoreError(
                         code: .corruptedRecord,
-                        message: "The state key names in \(environment.directory) are damaged (entry \(index) after "
-                            + "\(names.count) names). Restore the state directory from a backup or rebuild it.")
+                        message: "The state key names in \(environment.directory) are damaged (\(problem)). Restore the "
+                            + "state directory from a backup or rebuild it.")
                 }
                 names.append(name)
                 return .next

@@ -123,8 +123,8 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// Applies one run of a partition's records; returns the highest event time among them.
     ///
-    /// Two passes: the first finds each record's key keyActor and chains the key's records in
-    /// `links` (the chain's ends are kept in the keyActor, so a run needs no table of its own);
+    /// Two passes: the first finds each record's key actor and chains the key's records in
+    /// `links` (the chain's ends are kept in the key actor, so a run needs no table of its own);
     /// the second hands each key its chain, keys in the order they first appear.
     @inlinable
     final func ingest(

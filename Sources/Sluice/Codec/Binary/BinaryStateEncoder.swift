@@ -60,7 +60,8 @@ struct BinaryStateBatchEncoder {
         writer = BinaryStateWriter(keyTable: keyTable)
     }
 
-    /// The same bytes as ``BinaryStateEncoder/encode(_:)``.
+    /// The same bytes as ``BinaryStateEncoder/encode(_:)`` with the same key table (and, for a
+    /// table, the same names in it).
     @usableFromInline
     func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         writer.reset()

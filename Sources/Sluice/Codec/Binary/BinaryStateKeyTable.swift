@@ -3,12 +3,18 @@ import Synchronization
 /// Key names shared by many state documents, each stored once instead of once per document.
 ///
 /// A ``BinaryStateEncoder`` made with a table writes format version 2: a document whose
-/// entries refer to key names by their index in the table, with no names of its own. For the
-/// IoT job's state (timers and windows of one sensor) that is about a quarter of the bytes of a
-/// self-contained (version 1) document. The table only grows, and an index never changes, so
-/// documents stay readable for as long as the table is kept with them: a checkpoint store that
-/// offers one (``CheckpointStore/stateKeyTable``) saves the names in the same commit as the
-/// documents that use them, and loads them again when opened.
+/// entries refer to the field names of its types by their index in the table. Only the keys of
+/// dictionaries with `String` keys, which are data rather than a schema, and names that arrive
+/// once the table holds ``capacity`` names, stay in the document. (A hand-written `CodingKey`
+/// type that makes up names from data, rather than naming fields, fills the table the same way
+/// until it is full.) For the IoT job's state (the timer and window of one sensor) a document
+/// takes 49 bytes instead of 134 for a self-contained (version 1) one.
+///
+/// The table only grows, and an index never changes, so documents stay readable for as long as
+/// the table is kept with them: a checkpoint store that offers one
+/// (``CheckpointStore/stateKeyTable``) saves the names in the same commit as the documents that
+/// use them, and loads them again when opened. Which index a name gets depends on the order in
+/// which names were first encoded, so the bytes of a value depend on the table it was encoded with.
 ///
 /// Safe to use from any thread; encoders keep their own cache of the names they looked up.
 public final class BinaryStateKeyTable: Sendable {

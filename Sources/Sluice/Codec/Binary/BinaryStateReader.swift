@@ -74,7 +74,7 @@ final class BinaryStateReader {
         return root.value
     }
 
-    /// Reads a version 1 document's own key table, which starts at `p`.
+    /// Reads the document's own key table, which starts at `p`.
     private func readKeyTable(at p: inout Int) throws {
         let count = try varint(at: &p, limit: bytes.count)
         guard count <= UInt64(bytes.count) else { throw corrupt("key table claims \(count) keys in \(bytes.count) bytes") }
@@ -306,6 +306,9 @@ final class BinaryStateReader {
             return corrupt(
                 "key index \(field >> 1) at byte \(p) is outside the shared key table (\(tableKeys.count) names): the "
                     + "table was not saved with the state, or belongs to another store")
+        }
+        if refersToTable {
+            return corrupt("document key \((field >> 1) - 1) at byte \(p) is outside the document's key table")
         }
         return corrupt("key index \(field) at byte \(p) is outside the key table")
     }

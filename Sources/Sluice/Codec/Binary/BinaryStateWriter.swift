@@ -72,6 +72,10 @@ final class BinaryStateWriter {
     @exclusivity(unchecked) private var tableNames = NameList()
     /// With a key table: whether names of a `CodingKey` type go into the table (by type).
     @exclusivity(unchecked) private var sharesNamesOf: [ObjectIdentifier: Bool] = [:]
+    @exclusivity(unchecked) private var lastKeyType: ObjectIdentifier?
+    @exclusivity(unchecked) private var lastKeyTypeShares = false
+    /// With a key table: whether the table refused a name for lack of room (it only grows).
+    @exclusivity(unchecked) private var tableIsFull = false
     @exclusivity(unchecked) private(set) var slots: [Slot] = []
     @exclusivity(unchecked) private var nextSlotID = 0
     /// When set, documents refer to this table's names (version 2) instead of holding their own.
@@ -118,24 +122,40 @@ final class BinaryStateWriter {
             documentNames.append(name, number: documentNames.names.count + 1)
             return documentNames.names.count
         }
-        if let field = tableNames.number(of: name) { return field }
-        if let field = documentNames.number(of: name) { return field }
-        if sharesNames(of: keyType), let index = keyTable.index(of: name) {
-            tableNames.append(name, number: 2 * index + 1)
-            return 2 * index + 1
+        // Where a name goes depends only on its key type and on the table's contents, not on
+        // what this writer encoded before: the same value and table give the same bytes.
+        if sharesNames(of: keyType) {
+            if let field = tableNames.number(of: name) { return field }
+            if !tableIsFull {
+                if let index = keyTable.index(of: name) {
+                    tableNames.append(name, number: 2 * index + 1)
+                    return 2 * index + 1
+                }
+                tableIsFull = true
+            }
         }
+        if let field = documentNames.number(of: name) { return field }
         documentNames.append(name, number: 2 * documentNames.names.count + 2)
         return 2 * documentNames.names.count
     }
 
     /// Whether names of `Key` go into the key table: the names of a type's fields do, but not
-    /// the keys of a `Dictionary` with `String` keys, which are data, not a schema (they would
-    /// grow the table without bound). Decided once per type.
+    /// the keys of a `Dictionary` with `String` (or `CodingKeyRepresentable`) keys, which are
+    /// data, not a schema (they would grow the table without bound). Decided once per type;
+    /// the last type asked about is checked first, since a value's fields come one after another.
+    @inline(__always)
     private func sharesNames<Key: CodingKey>(of keyType: Key.Type) -> Bool {
         let id = ObjectIdentifier(keyType)
-        if let known = sharesNamesOf[id] { return known }
-        let shares = String(reflecting: keyType) != "Swift._DictionaryCodingKey"
-        sharesNamesOf[id] = shares
+        if id == lastKeyType { return lastKeyTypeShares }
+        let shares: Bool
+        if let known = sharesNamesOf[id] {
+            shares = known
+        } else {
+            shares = String(reflecting: keyType) != "Swift._DictionaryCodingKey"
+            sharesNamesOf[id] = shares
+        }
+        lastKeyType = id
+        lastKeyTypeShares = shares
         return shares
     }
 

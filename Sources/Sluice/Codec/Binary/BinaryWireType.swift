@@ -1,6 +1,7 @@
 /// How a value is laid out in the binary state format; the low three bits of every entry header.
 ///
-/// The format, version 1 (self-contained) and version 2 (key names in a ``BinaryStateKeyTable``):
+/// The format, version 1 (self-contained) and version 2 (most key names in a
+/// ``BinaryStateKeyTable``):
 ///
 ///     document = version:UInt8(1 or 2) keyCount:varint (keyLength:varint keyUTF8)* root
 ///     root     = header value                      header = varint((field << 3) | wireType)
