@@ -37,6 +37,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var isFirstCheckpointPending = true
     /// When idle keys were last looked for (see ``PipelineConfiguration/keyIdleTimeout``).
     private var lastPassivation: ContinuousClock.Instant?
+    private var lastMemoryRelease: ContinuousClock.Instant?
     /// The poll started while the router applied the previous batch (see `pollRecords`).
     private var nextPoll: Task<PolledRecords, any Error>?
 
@@ -554,6 +555,11 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if let idle = configuration.keyIdleTimeout, lastPassivation.map({ ContinuousClock.now - $0 >= idle / 4 }) ?? true {
             lastPassivation = ContinuousClock.now
             await router.passivate(idleFor: idle)
+        }
+        if configuration.releasesFreeMemory, lastMemoryRelease.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true {
+            lastMemoryRelease = ContinuousClock.now
+            // Queued behind this checkpoint's commit; the next commit waits for it (milliseconds).
+            worker.submit { FreeMemoryRelease.run() }
         }
         metrics.checkpointed(pause: checkpoint.pause, keys: checkpoint.keys, outbox: checkpoint.outbox.count)
         control.status.withLock {
