@@ -106,6 +106,21 @@ struct CodecKeyTableTests {
         }
     }
 
+    @Test("once the table is full, names it holds are still found in it")
+    func namesInAFullTable() throws {
+        let fillers = (0..<(BinaryStateKeyTable.capacity - 2)).map { "filler\($0)" }
+        let table = try BinaryStateKeyTable(names: fillers + ["sum", "count"])
+        let fresh = try BinaryStateEncoder(keyTable: table).encode(SumCount(sum: 5, count: 6))
+        let batch = BinaryStateBatchEncoder(keyTable: table)
+        // A name the full table does not have, first: it stays in its document.
+        var unknown = Wide(0)
+        unknown.values["unknown"] = 1
+        #expect(try BinaryStateDecoder(keyTable: table).decode(Wide.self, from: try batch.encode(unknown)) == unknown)
+        #expect(try batch.encode(SumCount(sum: 5, count: 6)) == fresh)
+        #expect(fresh.count < (try BinaryStateEncoder().encode(SumCount(sum: 5, count: 6))).count)
+        #expect(table.count == BinaryStateKeyTable.capacity)
+    }
+
     @Test("names past the table's capacity stay in their document")
     func fullTable() throws {
         let table = BinaryStateKeyTable()

@@ -37,7 +37,6 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var isFirstCheckpointPending = true
     /// When idle keys were last looked for (see ``PipelineConfiguration/keyIdleTimeout``).
     private var lastPassivation: ContinuousClock.Instant?
-    private var lastMemoryRelease: ContinuousClock.Instant?
     /// The poll started while the router applied the previous batch (see `pollRecords`).
     private var nextPoll: Task<PolledRecords, any Error>?
 
@@ -556,10 +555,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             lastPassivation = ContinuousClock.now
             await router.passivate(idleFor: idle)
         }
-        if configuration.releasesFreeMemory, lastMemoryRelease.map({ ContinuousClock.now - $0 >= .seconds(1) }) ?? true {
-            lastMemoryRelease = ContinuousClock.now
-            // Queued behind this checkpoint's commit; the next commit waits for it (milliseconds).
-            worker.submit { FreeMemoryRelease.run() }
+        if configuration.releasesFreeMemory {
+            // Queued behind this checkpoint's commit; the next commit waits for it.
+            worker.submit { FreeMemoryRelease.runIfDue(every: .seconds(1)) }
         }
         metrics.checkpointed(pause: checkpoint.pause, keys: checkpoint.keys, outbox: checkpoint.outbox.count)
         control.status.withLock {

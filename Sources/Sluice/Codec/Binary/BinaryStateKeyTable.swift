@@ -56,6 +56,9 @@ public final class BinaryStateKeyTable: Sendable {
         names.withLock { $0.list[min(start, $0.list.count)...] }
     }
 
+    /// Every name and its index; once the table is full it never changes again.
+    var indexes: [String: Int] { names.withLock { $0.indexes } }
+
     /// The most names a table takes; further names stay in their documents.
     public static let capacity = 4_096
 

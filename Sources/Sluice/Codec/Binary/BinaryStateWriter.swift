@@ -74,8 +74,8 @@ final class BinaryStateWriter {
     @exclusivity(unchecked) private var sharesNamesOf: [ObjectIdentifier: Bool] = [:]
     @exclusivity(unchecked) private var lastKeyType: ObjectIdentifier?
     @exclusivity(unchecked) private var lastKeyTypeShares = false
-    /// With a key table: whether the table refused a name for lack of room (it only grows).
-    @exclusivity(unchecked) private var tableIsFull = false
+    /// With a key table that refused a name for lack of room: its names and indexes.
+    @exclusivity(unchecked) private var fullTable: [String: Int]?
     @exclusivity(unchecked) private(set) var slots: [Slot] = []
     @exclusivity(unchecked) private var nextSlotID = 0
     /// When set, documents refer to this table's names (version 2) instead of holding their own.
@@ -126,12 +126,15 @@ final class BinaryStateWriter {
         // what this writer encoded before: the same value and table give the same bytes.
         if sharesNames(of: keyType) {
             if let field = tableNames.number(of: name) { return field }
-            if !tableIsFull {
-                if let index = keyTable.index(of: name) {
-                    tableNames.append(name, number: 2 * index + 1)
-                    return 2 * index + 1
-                }
-                tableIsFull = true
+            if let fullTable {
+                if let index = fullTable[name] { return 2 * index + 1 }
+            } else if let index = keyTable.index(of: name) {
+                tableNames.append(name, number: 2 * index + 1)
+                return 2 * index + 1
+            } else {
+                // Full: it will not change again, so look names up in a copy, without the lock.
+                fullTable = keyTable.indexes
+                if let index = fullTable?[name] { return 2 * index + 1 }
             }
         }
         if let field = documentNames.number(of: name) { return field }
