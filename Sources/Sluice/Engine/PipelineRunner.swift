@@ -505,6 +505,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let processor = router.processor
         let encode = definition.engine.encode
         let flag = CommitFlag()
+        let releasesFreeMemory = configuration.releasesFreeMemory
         // The pause ends here: key state is encoded and committed on the checkpoint thread.
         let commit = Task {
             try await worker.run {
@@ -513,6 +514,11 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     outboxRemovals: confirmed.removals, scanOffsets: confirmed.scanOffsets)
                 crashPoints.reach(.beforeCheckpointCommit)
                 try store.commit(write)
+                // Part of this task, which the next checkpoint awaits before its pause: the release
+                // (18–31 ms at 100,000 keys) holds the allocator's locks and must not overlap a pause.
+                // Before the flag, so that the loop, which completes a checkpoint once it sees the
+                // flag, does not stop to wait for it.
+                if releasesFreeMemory { FreeMemoryRelease.runIfDue(every: .seconds(1)) }
                 flag.set()
             }
         }
@@ -554,10 +560,6 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if let idle = configuration.keyIdleTimeout, lastPassivation.map({ ContinuousClock.now - $0 >= idle / 4 }) ?? true {
             lastPassivation = ContinuousClock.now
             await router.passivate(idleFor: idle)
-        }
-        if configuration.releasesFreeMemory {
-            // Queued behind this checkpoint's commit; the next commit waits for it.
-            worker.submit { FreeMemoryRelease.runIfDue(every: .seconds(1)) }
         }
         metrics.checkpointed(pause: checkpoint.pause, keys: checkpoint.keys, outbox: checkpoint.outbox.count)
         control.status.withLock {

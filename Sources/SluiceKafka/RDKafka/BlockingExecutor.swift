@@ -24,11 +24,6 @@ package final class BlockingExecutor: Sendable {
         }
     }
 
-    /// Runs `body` on the executor's thread after what was submitted before it, without waiting for it.
-    package func submit(_ body: @escaping @Sendable () -> Void) {
-        queue.async(execute: body)
-    }
-
     /// Runs a non-throwing `body` on the executor's thread and suspends the caller until it finishes.
     package func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
