@@ -100,6 +100,38 @@ struct LMDBStateKeyNamesTests {
         #expect(try decoder.decode(Window.self, from: try #require(try store.state(of: [2], in: Self.sensors))) == new)
     }
 
+    @Test("a store written before key names existed (no key-name database) opens, reads and upgrades")
+    func storeWithoutKeyNames() throws {
+        let directory = TemporaryDirectory()
+        let old = Window(start: 7, sum: 70)
+        do {
+            // The layout a format-2 build wrote: its databases and records, no key names.
+            let environment = try LMDBEnvironment(directory: directory.path)
+            let meta = try environment.database(named: LMDBCheckpointSchema.metaDatabase)
+            let partitions = try environment.database(named: LMDBCheckpointSchema.partitionsDatabase)
+            let state = try environment.database(named: LMDBCheckpointSchema.stateDatabase)
+            try environment.write { transaction in
+                try transaction.put(LMDBCheckpointSchema.formatRecord(version: 2), forKey: LMDBCheckpointSchema.formatKey, in: meta)
+                try transaction.put(LMDBCheckpointSchema.uint64Record(4), forKey: LMDBCheckpointSchema.checkpointIDKey, in: meta)
+                try transaction.put(
+                    LMDBCheckpointSchema.partitionRecord(
+                        id: 1, progress: PartitionProgress(nextOffset: 40, watermarkMilliseconds: nil, nextSequence: 0)),
+                    forKey: LMDBCheckpointSchema.partitionKey(topic: Self.sensors.topic, partition: Self.sensors.partition),
+                    in: partitions)
+                try transaction.put(try BinaryStateEncoder().encode(old), forKey: LMDBCheckpointSchema.partitionPrefix(1) + [9], in: state)
+            }
+        }
+        let store = try LMDBCheckpointStore(directory: directory.path)
+        let table = try #require(store.stateKeyTable)
+        #expect(table.count == 0)
+        #expect(try store.lastCheckpointID() == 4)
+        let decoder = BinaryStateDecoder(keyTable: table)
+        #expect(try decoder.decode(Window.self, from: try #require(try store.state(of: [9], in: Self.sensors))) == old)
+        let new = Window(start: 8, sum: 80)
+        try store.commit(Self.write(5, [9: try BinaryStateEncoder(keyTable: table).encode(new)]))
+        #expect(try decoder.decode(Window.self, from: try #require(try store.state(of: [9], in: Self.sensors))) == new)
+    }
+
     @Test(
         "damaged key names are refused when the store opens",
         arguments: [

@@ -39,7 +39,7 @@ public final class BinaryStateKeyTable: Sendable {
         for (index, name) in names.enumerated() {
             if let earlier = indexes.updateValue(index, forKey: name) {
                 throw SluiceError(
-                    .decoding, "the state key table holds '\(name)' twice (at \(earlier) and \(index)); it is damaged")
+                    .decoding, "the state key table holds '\(name)' twice (at \(earlier) and \(index))")
             }
         }
         self.names = Mutex(Names(list: names, indexes: indexes))
