@@ -40,7 +40,7 @@ struct StateEncodingTests {
         WindowsMirror(windows: state.windows.map { OpenMirror(start: $0.start, end: $0.end, accumulator: $0.accumulator) })
     }
 
-    @Test("a key's stored state encodes to the bytes of plain Codable types and decodes back", arguments: [0, 1, 3])
+    @Test("a key's stored state encodes to the bytes of plain Codable types and decodes back", arguments: [0, 1, 3, 20])
     func storedState(_ count: Int) throws {
         typealias Stored = KeyActor<WindowAggregator<Int, Int, SumCount>>.Stored
         let state = Self.windows(count) { SumCount(sum: $0 * 7, count: $0) }
@@ -53,6 +53,12 @@ struct StateEncodingTests {
         #expect(decoded.state.windows.map(\.start) == state.windows.map(\.start))
         // The batch encoder used by checkpoints makes the same bytes.
         #expect(try BinaryStateBatchEncoder().encode(stored) == bytes)
+        // So do both with key tables (each fresh, so names get the same numbers).
+        let mirrored = StoredMirror(timers: Self.mirror(stored.timers), state: Self.mirror(state))
+        let table = BinaryStateKeyTable()
+        let shared = try BinaryStateBatchEncoder(keyTable: table).encode(stored)
+        #expect(shared == (try BinaryStateEncoder(keyTable: BinaryStateKeyTable()).encode(mirrored)))
+        #expect(try BinaryStateDecoder(keyTable: table).decode(Stored.self, from: shared).timers == stored.timers)
     }
 
     @Test("window state with primitive, optional and string accumulators matches plain Codable")

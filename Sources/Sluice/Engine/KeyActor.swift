@@ -26,7 +26,7 @@ actor KeyActor<Processor: KeyedProcessor> {
         func encode(to encoder: any Encoder) throws {
             if let binary = encoder as? BinaryStateEncoding {
                 let writer = try binary.openKeyed()
-                try writer.writeArrayMember(timers, key: CodingKeys.timers)
+                ProcessorTimer.write(timers, key: CodingKeys.timers, to: writer)
                 try writer.writeMember(state, key: CodingKeys.state)
                 return
             }

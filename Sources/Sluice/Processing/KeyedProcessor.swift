@@ -69,16 +69,36 @@ public struct ProcessorTimer: Hashable, Sendable, Codable, Comparable {
     /// Encodes the timer's time and domain (written directly by Sluice's state encoder).
     public func encode(to encoder: any Encoder) throws {
         if let binary = encoder as? BinaryStateEncoding {
-            let writer = try binary.openKeyed()
-            try writer.writeMember(time, key: CodingKeys.time)
-            // The domain's raw value, as its synthesized single-value encoding writes it.
-            writer.writeHeader(key: CodingKeys.domain, wireType: .varint)
-            writer.body.appendVarint(UInt64(domain.rawValue))
+            writeFields(to: try binary.openKeyed())
             return
         }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(time, forKey: .time)
         try container.encode(domain, forKey: .domain)
+    }
+
+    /// Writes the timer's members into the keyed container being written, as `encode(to:)`
+    /// with a nested encoder for the time would.
+    func writeFields(to writer: BinaryStateWriter) {
+        let time = writer.beginRegion(key: CodingKeys.time)
+        self.time.writeFields(to: writer)
+        writer.endRegion(lengthAt: time)
+        // The domain's raw value, as its synthesized single-value encoding writes it.
+        writer.writeHeader(key: CodingKeys.domain, wireType: .varint)
+        writer.body.appendVarint(UInt64(domain.rawValue))
+    }
+
+    /// Writes `timers` as member `key` of the keyed container being written: the bytes of
+    /// `BinaryStateWriter.writeArrayMember`, without a nested encoder and slot per timer and
+    /// per time (which took most of the time spent encoding a key's state).
+    static func write(_ timers: [ProcessorTimer], key: some CodingKey, to writer: BinaryStateWriter) {
+        let array = writer.beginRegion(key: key)
+        for timer in timers {
+            let element = writer.beginElementRegion()
+            timer.writeFields(to: writer)
+            writer.endRegion(lengthAt: element)
+        }
+        writer.endRegion(lengthAt: array)
     }
 
     @inlinable

@@ -49,11 +49,20 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// Encodes the time as its milliseconds since the epoch (written directly by Sluice's state encoder).
     public func encode(to encoder: any Encoder) throws {
         if let binary = encoder as? BinaryStateEncoding {
-            try binary.openKeyed().writeMember(millisecondsSinceEpoch, key: CodingKeys.millisecondsSinceEpoch)
+            writeFields(to: try binary.openKeyed())
             return
         }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(millisecondsSinceEpoch, forKey: .millisecondsSinceEpoch)
+    }
+}
+
+extension EventTime {
+    /// Writes the time's one member into the keyed container being written.
+    @inline(__always)
+    func writeFields(to writer: BinaryStateWriter) {
+        writer.writeHeader(key: CodingKeys.millisecondsSinceEpoch, wireType: .varint)
+        writer.body.appendZigzag(millisecondsSinceEpoch)
     }
 }
 

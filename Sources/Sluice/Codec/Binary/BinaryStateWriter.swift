@@ -187,14 +187,40 @@ final class BinaryStateWriter {
             body[slot.headerAt] |= BinaryWireType.bytes.rawValue
             body.append(0)
         case .container(let lengthAt):
-            let length = body.count - lengthAt - 1
-            if length < 0x80 {
-                body[lengthAt] = UInt8(length)
-            } else {
-                var prefix: [UInt8] = []
-                prefix.appendVarint(UInt64(length))
-                body.replaceSubrange(lengthAt..<lengthAt + 1, with: prefix)
-            }
+            endRegion(lengthAt: lengthAt)
+        }
+    }
+
+    // MARK: Regions written directly
+
+    // Sluice's own small types (timers and their times) write their containers with these,
+    // without a nested encoder and slot per value; the bytes are those of a nested container.
+
+    /// Starts the container of member `key`; returns where its length goes, for ``endRegion(lengthAt:)``.
+    @inline(__always)
+    func beginRegion<Key: CodingKey>(key: Key) -> Int {
+        writeHeader(key: key, wireType: .bytes)
+        body.append(0)
+        return body.count - 1
+    }
+
+    /// Starts the container of the next element of an unkeyed container; returns where its length goes.
+    @inline(__always)
+    func beginElementRegion() -> Int {
+        writeHeader(wireType: .bytes)
+        body.append(0)
+        return body.count - 1
+    }
+
+    /// Ends a container by writing its length (one byte reserved; more are inserted if needed).
+    func endRegion(lengthAt: Int) {
+        let length = body.count - lengthAt - 1
+        if length < 0x80 {
+            body[lengthAt] = UInt8(length)
+        } else {
+            var prefix: [UInt8] = []
+            prefix.appendVarint(UInt64(length))
+            body.replaceSubrange(lengthAt..<lengthAt + 1, with: prefix)
         }
     }
 
