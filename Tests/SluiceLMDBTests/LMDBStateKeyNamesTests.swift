@@ -75,31 +75,6 @@ struct LMDBStateKeyNamesTests {
         #expect(saved.map(\.1) == ["start", "sum"])
     }
 
-    @Test("a store of format 2 opens with an empty table, reads its self-contained states and takes new ones")
-    func formatTwoStore() throws {
-        let directory = TemporaryDirectory()
-        let old = Window(start: 5, sum: 9)
-        do {
-            let store = try LMDBCheckpointStore(directory: directory.path)
-            try store.commit(Self.write(1, [1: try BinaryStateEncoder().encode(old)]))
-            let meta = try store.environment.database(named: LMDBCheckpointSchema.metaDatabase)
-            try store.environment.write { transaction in
-                try transaction.put(LMDBCheckpointSchema.formatRecord(version: 2), forKey: LMDBCheckpointSchema.formatKey, in: meta)
-            }
-        }
-        let store = try LMDBCheckpointStore(directory: directory.path)
-        let format = try store.environment.read { transaction in
-            try transaction.get(LMDBCheckpointSchema.formatKey, in: try store.environment.database(named: LMDBCheckpointSchema.metaDatabase))
-        }
-        #expect(format.flatMap(LMDBCheckpointSchema.decodeFormatRecord) == LMDBCheckpointSchema.formatVersion)
-        let table = try #require(store.stateKeyTable)
-        let decoder = BinaryStateDecoder(keyTable: table)
-        #expect(try decoder.decode(Window.self, from: try #require(try store.state(of: [1], in: Self.sensors))) == old)
-        let new = Window(start: 6, sum: 10)
-        try store.commit(Self.write(2, [2: try BinaryStateEncoder(keyTable: table).encode(new)]))
-        #expect(try decoder.decode(Window.self, from: try #require(try store.state(of: [2], in: Self.sensors))) == new)
-    }
-
     @Test("a store written before key names existed (no key-name database) opens, reads and upgrades")
     func storeWithoutKeyNames() throws {
         let directory = TemporaryDirectory()
@@ -122,6 +97,10 @@ struct LMDBStateKeyNamesTests {
             }
         }
         let store = try LMDBCheckpointStore(directory: directory.path)
+        let format = try store.environment.read { transaction in
+            try transaction.get(LMDBCheckpointSchema.formatKey, in: try store.environment.database(named: LMDBCheckpointSchema.metaDatabase))
+        }
+        #expect(format.flatMap(LMDBCheckpointSchema.decodeFormatRecord) == LMDBCheckpointSchema.formatVersion)
         let table = try #require(store.stateKeyTable)
         #expect(table.count == 0)
         #expect(try store.lastCheckpointID() == 4)
