@@ -23,7 +23,8 @@
 /// State is encoded with the store's ``BinaryStateKeyTable`` (state format version 2), whose
 /// names are kept in `checkpoint.key_names`, numbered from 0 without gaps. Formats 1 and 2 of
 /// the store had no key names: their states are self-contained (state format version 1) and
-/// still read; opening such a store only writes the new format record.
+/// still read; opening such a store creates the empty `checkpoint.key_names` and records
+/// format 3 (after rewriting format 1's timer keys).
 enum LMDBCheckpointSchema {
     /// The checkpoint format this build writes and the newest it reads.
     static let formatVersion: UInt32 = 3

@@ -44,7 +44,8 @@ public final class LMDBCheckpointStore: CheckpointStore {
     ///   - configuration: How LMDB is opened; the default is durable, starting at 64 MiB and growing to 64 GiB.
     ///   - logger: Receives map growth and stale-reader notices (at `info`).
     /// - Throws: ``LMDBError`` when the directory is in use, is not a Sluice store, or cannot be opened;
-    ///   ``LMDBCheckpointStoreError`` when the store has a newer checkpoint format version.
+    ///   ``LMDBCheckpointStoreError`` when the store has a newer checkpoint format version, or a damaged
+    ///   format record or saved key names (`.corruptedRecord`).
     public convenience init(
         directory: String, configuration: LMDBConfiguration = .init(),
         logger: Logger = Logger(label: "sluice.checkpoint")

@@ -130,7 +130,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             $0.lastCheckpointID = checkpointID
         }
         if configuration.releasesFreeMemory && !FreeMemoryRelease.isAvailable {
-            logger.info("releasesFreeMemory has no effect: this C library has no malloc_trim")
+            logger.debug("releasesFreeMemory has no effect: this C library has no malloc_trim")
         }
         let owned = await router.ownedPartitions.map(\.description)
         logger.info(
