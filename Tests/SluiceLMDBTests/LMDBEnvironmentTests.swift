@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 
 #if canImport(Glibc)
@@ -269,6 +270,26 @@ struct LMDBEnvironmentTests {
         }
         // Released when the first environment goes away.
         _ = try LMDBEnvironment(directory: directory.path)
+    }
+
+    /// A child forked while this process held the lock shares it until it execs. Stand in for
+    /// that child with a second open file description of the lock file that holds the lock
+    /// under this process's PID, with no environment here, and lets go 200 ms later.
+    @Test func aLockOnlyAForkedChildStillSharesIsWaitedOut() throws {
+        let directory = TemporaryDirectory()
+        do { _ = try LMDBEnvironment(directory: directory.path) }
+        let descriptor = open(directory.path + "/" + LMDBLockFile.fileName, O_RDWR)
+        try #require(descriptor >= 0)
+        try #require(flock(descriptor, LOCK_EX | LOCK_NB) == 0)
+        // On a dispatch thread, not the test pool, which the waiting open below may occupy.
+        let released = DispatchSemaphore(value: 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) {
+            close(descriptor)
+            released.signal()
+        }
+        let environment = try LMDBEnvironment(directory: directory.path)
+        #expect(environment.directory == directory.path)
+        released.wait()
     }
 
     @Test func aDirectoryHeldByAnotherProcessIsRefused() throws {

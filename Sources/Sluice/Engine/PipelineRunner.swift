@@ -96,7 +96,10 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         do {
             var storeLogger = logger
             storeLogger[metadataKey: "sluice.state_directory"] = "\(configuration.stateDirectory)"
-            store = try LMDBCheckpointStore(directory: configuration.stateDirectory, logger: storeLogger)
+            let directory = configuration.stateDirectory
+            // On the checkpoint thread: opening syncs and may wait out a lock (LMDBLockFile).
+            let openingLogger = storeLogger
+            store = try await worker.run { try LMDBCheckpointStore(directory: directory, logger: openingLogger) }
         } catch let error as LMDBError where error.code == .directoryInUse {
             throw SluiceError(.stateDirectoryInUse, error.message, underlying: error)
         }
