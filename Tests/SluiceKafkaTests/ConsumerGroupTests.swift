@@ -46,8 +46,7 @@ struct ConsumerGroupTests {
     func assignmentWaitsForAcknowledge() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("jobs", partitions: 2)
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        let producer = try testProducer(for: cluster)
         _ = try await producer.send(
             contentsOf: (0..<10).map { KafkaOutgoingRecord(topic: "jobs", partition: Int32($0 % 2), value: [UInt8($0)]) })
         try await producer.flush(timeout: .seconds(10))

@@ -20,8 +20,7 @@ struct FaultToleranceTests {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("payments", partitions: 3)
         let deliveries = DeliveryCollector()
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        let producer = try testProducer(for: cluster, onDelivery: deliveries.handler)
         // Warm up so the producer has its id and leaders before the faults start.
         _ = try await producer.send(KafkaOutgoingRecord(topic: "payments", key: [0], value: [UInt8]("warm-up")))
         try await producer.flush(timeout: .seconds(10))

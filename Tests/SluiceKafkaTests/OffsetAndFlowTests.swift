@@ -7,8 +7,7 @@ struct OffsetAndFlowTests {
     func commitAndReadBack() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("ledger", partitions: 2)
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        let producer = try testProducer(for: cluster)
         _ = try await producer.send(
             contentsOf: (0..<20).map { KafkaOutgoingRecord(topic: "ledger", partition: Int32($0 % 2), value: [UInt8($0)]) })
         try await producer.flush(timeout: .seconds(10))
@@ -37,8 +36,7 @@ struct OffsetAndFlowTests {
     func pauseResume() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("flow", partitions: 2)
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        let producer = try testProducer(for: cluster)
         _ = try await producer.send(
             contentsOf: (0..<40).map { KafkaOutgoingRecord(topic: "flow", partition: Int32($0 % 2), value: [UInt8($0)]) })
         try await producer.flush(timeout: .seconds(10))

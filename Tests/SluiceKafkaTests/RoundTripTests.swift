@@ -9,8 +9,7 @@ struct RoundTripTests {
         let cluster = try KafkaMockCluster(brokers: 1, logger: testLogger)
         try cluster.createTopic("orders", partitions: 4)
         let deliveries = DeliveryCollector()
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        let producer = try testProducer(for: cluster, onDelivery: deliveries.handler)
         let records = (0..<200).map { i in
             KafkaOutgoingRecord(
                 topic: "orders", key: [UInt8]("customer-\(i % 37)"), value: [UInt8]("order \(i)"),
@@ -66,8 +65,7 @@ struct RoundTripTests {
     func emptyAndMissingKeys() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("keys", partitions: 1)
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        let producer = try testProducer(for: cluster)
         let sent: [KafkaOutgoingRecord] = [
             KafkaOutgoingRecord(topic: "keys", partition: 0, key: nil, value: [1]),
             KafkaOutgoingRecord(topic: "keys", partition: 0, key: [], value: [2]),
@@ -140,8 +138,7 @@ struct RoundTripTests {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("closing", partitions: 3)
         let deliveries = DeliveryCollector()
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: deliveries.handler)
+        let producer = try testProducer(for: cluster, onDelivery: deliveries.handler)
         _ = try await producer.send(KafkaOutgoingRecord(topic: "closing", value: [0]))
         try await producer.flush(timeout: .seconds(10))
         let batch = (0..<2_000).map { KafkaOutgoingRecord(topic: "closing", key: [UInt8]("k\($0)"), value: [1]) }
@@ -189,8 +186,7 @@ struct RoundTripTests {
     func seekAndWatermarks() async throws {
         let cluster = try KafkaMockCluster(logger: testLogger)
         try cluster.createTopic("events", partitions: 1)
-        let producer = try KafkaProducer(
-            configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: { _ in })
+        let producer = try testProducer(for: cluster)
         _ = try await producer.send(
             contentsOf: (0..<10).map {
                 KafkaOutgoingRecord(

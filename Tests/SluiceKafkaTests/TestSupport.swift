@@ -70,6 +70,13 @@ func producerConfiguration(_ cluster: KafkaMockCluster) -> KafkaProducerConfigur
     producerConfiguration(bootstrapServers: cluster.bootstrapServers)
 }
 
+/// A producer on `cluster` with the tests' settings and logger.
+func testProducer(
+    for cluster: KafkaMockCluster, onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void = { _ in }
+) throws -> KafkaProducer {
+    try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger, onDelivery: onDelivery)
+}
+
 /// Producer settings for tests against any broker address.
 func producerConfiguration(bootstrapServers: [String]) -> KafkaProducerConfiguration {
     var configuration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
