@@ -19,10 +19,17 @@ struct IoTReport: Sendable {
     var output: OutputSummary
     var expectedResults: Int
 
-    /// From the pipeline running (recovery done, first poll next) to the last result published.
+    /// From the first reading (its event time taken, just after it was decoded) to the last
+    /// result published, as the ceiling counts from its first record to its last.
     var seconds: Double {
-        let first = child.runningWallMs ?? child.runCalledWallMs
+        let first = child.firstReadingWallMs ?? child.runningWallMs ?? child.runCalledWallMs
         return Double(output.lastTimestampMs - first) / 1_000
+    }
+
+    /// From the pipeline running (recovery done, first poll next) to its first reading.
+    var runningToFirstReading: Double? {
+        guard let running = child.runningWallMs, let first = child.firstReadingWallMs else { return nil }
+        return Double(first - running) / 1_000
     }
     var recordsPerSecond: Double { Double(records) / seconds }
     var ratio: Double { recordsPerSecond / ceiling.recordsPerSecond }

@@ -1,4 +1,5 @@
 import Sluice
+import Synchronization
 
 /// One reading, as the sensors write it.
 struct Reading: Codable, Sendable {
@@ -24,10 +25,25 @@ enum IoTJob {
 
     static let windowMilliseconds: Int64 = 10_000
 
+    /// Wall-clock milliseconds at which the job first took a reading's event time (0: none yet):
+    /// the pipeline's "first record" for the rate, as the C ceiling's is its first record. Set
+    /// once; every later reading costs one relaxed load.
+    static let firstReadingWallMs = Atomic<Int64>(0)
+
+    @inline(__always)
+    static func noteReading() {
+        if firstReadingWallMs.load(ordering: .relaxed) == 0 {
+            _ = firstReadingWallMs.compareExchange(expected: 0, desired: Measure.wallMilliseconds(), ordering: .relaxed)
+        }
+    }
+
     static func definition(name: String, input: String, output: String) -> PipelineDefinition<Processor> {
         Pipeline(name)
             .source(KafkaSource(topic: input), decoding: Reading.self)
-            .eventTime { $0.time }
+            .eventTime { reading in
+                noteReading()
+                return reading.time
+            }
             .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
             .key(by: { $0.id })
             .window(.tumbling(.milliseconds(windowMilliseconds)))

@@ -3,23 +3,18 @@ import Synchronization
 
 /// A swift-metrics factory for the pipeline child, passed as
 /// `PipelineConfiguration.metricsFactory`: it keeps the values of the few metrics the report
-/// needs (checkpoint pauses and sizes, the first consumed batch) and drops the rest.
+/// needs (checkpoint pauses and sizes) and drops the rest.
 final class CapturedMetrics: MetricsFactory, Sendable {
     struct Values: Sendable {
         /// `sluice_checkpoint_pause_seconds`, in nanoseconds, in order.
         var checkpointPauses: [Int64] = []
         /// `sluice_checkpoint_keys`, in order (one per checkpoint, paired with the pauses).
         var checkpointKeys: [Int64] = []
-        /// Wall-clock milliseconds of the first `sluice_records_consumed_total` increment.
-        var firstConsumedWallMs: Int64?
-        var recordsConsumed: Int64 = 0
     }
 
     let values = Mutex(Values())
 
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        label == "sluice_records_consumed_total" ? ConsumedCounter(owner: self) : Ignored()
-    }
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { Ignored() }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         label == "sluice_checkpoint_keys" ? KeysRecorder(owner: self) : Ignored()
@@ -32,18 +27,6 @@ final class CapturedMetrics: MetricsFactory, Sendable {
     func destroyCounter(_ handler: any CounterHandler) {}
     func destroyRecorder(_ handler: any RecorderHandler) {}
     func destroyTimer(_ handler: any TimerHandler) {}
-
-    private final class ConsumedCounter: CounterHandler, Sendable {
-        let owner: CapturedMetrics
-        init(owner: CapturedMetrics) { self.owner = owner }
-        func increment(by amount: Int64) {
-            owner.values.withLock { values in
-                if values.firstConsumedWallMs == nil { values.firstConsumedWallMs = Measure.wallMilliseconds() }
-                values.recordsConsumed += amount
-            }
-        }
-        func reset() {}
-    }
 
     private final class KeysRecorder: RecorderHandler, Sendable {
         let owner: CapturedMetrics

@@ -11,12 +11,13 @@ struct ChildResult: Codable, Sendable {
     var processStartWallMs: Int64
     var runCalledWallMs: Int64
     var runningWallMs: Int64?
-    var firstConsumedWallMs: Int64?
+    /// When the job took its first reading's event time (just after decoding it).
+    var firstReadingWallMs: Int64?
     var inputConsumedWallMs: Int64?
     var endWallMs: Int64
     var cpuSeconds: Double
     var peakResidentBytes: Int64
-    /// Peaks of `RssAnon` (heap, stacks) and `RssFile` (mapped files: LMDB's data file) sampled every 10 ms.
+    /// Peaks of anonymous (`RssAnon`: heap, stacks) and file-backed (`RssFile`, with `RssShmem`: LMDB's mapped data file) memory from `/proc/self/statm`, sampled every 10 ms.
     var peakAnonymousBytes: Int64?
     var peakFileBytes: Int64?
     var checkpointPausesNs: [Int64]
@@ -86,8 +87,9 @@ struct PipelineChildCommand: AsyncParsableCommand {
                         + status.lastCheckpointPause.components.attoseconds / 1_000_000_000)
                 }
                 sample.maxLiveKeys = max(sample.maxLiveKeys, status.liveKeys)
-                sample.peakAnonymousBytes = max(sample.peakAnonymousBytes, Measure.anonymousResidentBytes())
-                sample.peakFileBytes = max(sample.peakFileBytes, Measure.fileResidentBytes())
+                let resident = Measure.residentSplit()
+                sample.peakAnonymousBytes = max(sample.peakAnonymousBytes, resident.anonymous)
+                sample.peakFileBytes = max(sample.peakFileBytes, resident.shared)
                 switch mode {
                 case .throughput: break
                 case .build:
@@ -113,7 +115,8 @@ struct PipelineChildCommand: AsyncParsableCommand {
         let captured = metrics.values.withLock { $0 }
         let result = ChildResult(
             mode: mode.rawValue, processStartWallMs: processStart, runCalledWallMs: runCalled, runningWallMs: sample.runningWallMs,
-            firstConsumedWallMs: captured.firstConsumedWallMs, inputConsumedWallMs: sample.inputConsumedWallMs, endWallMs: end,
+            firstReadingWallMs: { let ms = IoTJob.firstReadingWallMs.load(ordering: .relaxed); return ms == 0 ? nil : ms }(),
+            inputConsumedWallMs: sample.inputConsumedWallMs, endWallMs: end,
             cpuSeconds: Measure.cpuSeconds(), peakResidentBytes: Measure.peakResidentBytes(),
             peakAnonymousBytes: sample.peakAnonymousBytes, peakFileBytes: sample.peakFileBytes,
             checkpointPausesNs: captured.checkpointPauses, checkpointKeys: captured.checkpointKeys, sampledPausesNs: sample.pausesNs,

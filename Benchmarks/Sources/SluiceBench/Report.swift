@@ -59,7 +59,8 @@ struct Report {
         let startup = Double((child.runningWallMs ?? child.runCalledWallMs) - child.runCalledWallMs) / 1_000
         let tail = Double(child.endWallMs - report.output.lastTimestampMs) / 1_000
         notes.append(
-            "iot \(report.sensors) sensors: run() to running \(Format.seconds(startup)); running to last result published \(Format.seconds(report.seconds)); "
+            "iot \(report.sensors) sensors: run() to running \(Format.seconds(startup)); running to first reading \(report.runningToFirstReading.map(Format.seconds) ?? "?"); "
+                + "first reading to last result published \(Format.seconds(report.seconds)); "
                 + "last result to run() returning \(Format.seconds(tail)); sampled checkpoint pauses (full resolution) \(pausesText(report.sampledPauses)); "
                 + "max keys per checkpoint \(child.checkpointKeys.max() ?? 0); max live keys \(child.maxLiveKeys); ceiling cpu \(Format.seconds(report.ceiling.cpuSeconds)); "
                 + "peak RssAnon \(Format.mebibytes(child.peakAnonymousBytes ?? 0)), RssFile \(Format.mebibytes(child.peakFileBytes ?? 0))")
