@@ -11,6 +11,7 @@ let outputPartitions = 37
 /// The reference IoT job against the C ceiling on the same topic, in the same run.
 struct IoTReport: Sendable {
     var sensors: Int
+    var decoding: IoTJob.Decoding
     var records: Int
     var partitions: Int
     var ceiling: LoopResult
@@ -41,16 +42,17 @@ struct IoTReport: Sendable {
             && child.lateRecords == 0 && child.deadLettered == 0
     }
 
+    /// Preloads the readings, measures the ceiling, then runs the job once per entry of `decodings`
+    /// on the same input (each into an output topic and state of its own).
     static func run(
-        sensors: Int, records: Int, partitions requested: Int?, consumeRounds: Int, broker: BenchBroker, logger: Logger
-    ) async throws -> IoTReport {
+        sensors: Int, records: Int, partitions requested: Int?, consumeRounds: Int, decodings: [IoTJob.Decoding],
+        broker: BenchBroker, logger: Logger
+    ) async throws -> [IoTReport] {
         let partitions = requested ?? TopicSizing.partitions(forRecords: records)
         let stamp = Measure.wallMilliseconds()
         let input = "iot-\(sensors)-in-\(stamp)"
-        let output = "iot-\(sensors)-out-\(stamp)"
         let workload = IoTWorkload(sensors: sensors)
         _ = try await preload(workload, count: records, topic: input, partitions: partitions, broker: broker)
-        try await broker.createTopic(output, partitions: outputPartitions)
         let expected = workload.expectedResults(count: records, windowMilliseconds: IoTJob.windowMilliseconds)
 
         var consume: ConsumeComparison?
@@ -65,20 +67,26 @@ struct IoTReport: Sendable {
         }
         progress("ceiling (C count loop): \(Format.rate(ceiling.recordsPerSecond))")
 
-        let state = NSTemporaryDirectory() + "sluice-bench-\(sensors)-\(stamp)"
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        progress("pipeline: \(records) readings, \(sensors) sensors, exactly-once, checkpoint 1 s (child process)")
-        let (child, _) = try runPipelineChild(
-            mode: .throughput, bootstrap: broker.bootstrap, input: input, output: output, name: "bench-iot-\(sensors)-\(stamp)",
-            state: state, records: records)
-        let summary = try await OutputReader.read(topic: output, partitions: outputPartitions, bootstrap: broker.bootstrap, logger: logger)
-        let report = IoTReport(
-            sensors: sensors, records: records, partitions: partitions, ceiling: ceiling, consume: consume, child: child,
-            output: summary, expectedResults: expected)
-        progress(
-            "pipeline: \(Format.rate(report.recordsPerSecond)) = \(Format.ratio(report.ratio)) of ceiling; results \(summary.results)/\(expected), "
-                + "readings counted \(summary.readingsCounted), late \(child.lateRecords), correct \(report.isCorrect)")
-        return report
+        var reports: [IoTReport] = []
+        for decoding in decodings {
+            let output = "iot-\(sensors)-out-\(decoding.rawValue)-\(stamp)"
+            try await broker.createTopic(output, partitions: outputPartitions)
+            let state = NSTemporaryDirectory() + "sluice-bench-\(sensors)-\(decoding.rawValue)-\(stamp)"
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            progress("pipeline: \(records) readings, \(sensors) sensors, \(decoding.rawValue) decoding, exactly-once, checkpoint 1 s (child process)")
+            let (child, _) = try runPipelineChild(
+                mode: .throughput, bootstrap: broker.bootstrap, input: input, output: output,
+                name: "bench-iot-\(sensors)-\(decoding.rawValue)-\(stamp)", state: state, records: records, decoding: decoding)
+            let summary = try await OutputReader.read(topic: output, partitions: outputPartitions, bootstrap: broker.bootstrap, logger: logger)
+            let report = IoTReport(
+                sensors: sensors, decoding: decoding, records: records, partitions: partitions, ceiling: ceiling, consume: consume,
+                child: child, output: summary, expectedResults: expected)
+            progress(
+                "pipeline: \(Format.rate(report.recordsPerSecond)) = \(Format.ratio(report.ratio)) of ceiling; results \(summary.results)/\(expected), "
+                    + "readings counted \(summary.readingsCounted), late \(child.lateRecords), correct \(report.isCorrect)")
+            reports.append(report)
+        }
+        return reports
     }
 }
 
@@ -116,7 +124,6 @@ struct RecoveryReport: Sendable {
         // (newest time minus 1 s) never reaches a window's end.
         let workload = IoTWorkload(sensors: keys, start: 1_700_000_000, step: 5, disorder: 0.5)
         _ = try await preload(workload, count: keys, topic: input, partitions: partitions, broker: broker)
-        try await broker.createTopic(output, partitions: outputPartitions)
         let state = NSTemporaryDirectory() + "sluice-bench-recovery-\(stamp)"
         defer { try? FileManager.default.removeItem(atPath: state) }
         let name = "bench-recovery-\(stamp)"

@@ -37,9 +37,26 @@ enum IoTJob {
         }
     }
 
-    static func definition(name: String, input: String, output: String) -> PipelineDefinition<Processor> {
-        Pipeline(name)
-            .source(KafkaSource(topic: input), decoding: Reading.self)
+    /// How the job turns a record's JSON into a ``Reading``.
+    enum Decoding: String, CaseIterable, Codable, Sendable {
+        /// `Reading`'s synthesized `Decodable` conformance through ``FastJSONDecoder``: the reference job.
+        case codable
+        /// The three fields read by name with ``JSONObjectFields``, no `Codable`.
+        case fields
+    }
+
+    static func definition(name: String, input: String, output: String, decoding: Decoding) -> PipelineDefinition<Processor> {
+        let pipeline = Pipeline(name)
+        let source = KafkaSource(topic: input)
+        let stage: SourceStage<Reading> =
+            switch decoding {
+            case .codable: pipeline.source(source, decoding: Reading.self)
+            case .fields:
+                pipeline.source(source, readingJSONObject: { fields in
+                    Reading(id: try fields.int("id"), time: try fields.double("time"), value: try fields.int("value"))
+                })
+            }
+        return stage
             .eventTime { reading in
                 noteReading()
                 return reading.time

@@ -34,6 +34,8 @@ struct ChildResult: Codable, Sendable {
 }
 
 /// Runs the IoT job in a process of its own, so its CPU time and peak memory are its own.
+extension IoTJob.Decoding: ExpressibleByArgument {}
+
 struct PipelineChildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline-child", abstract: "Internal: run the IoT job once and print its measurements.",
@@ -56,6 +58,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
     @Option var state: String
     @Option var records: Int
     @Option var keyIdleTimeoutMs: Int?
+    @Option var decoding: IoTJob.Decoding = .codable
 
     func run() async throws {
         let processStart = Measure.wallMilliseconds()
@@ -71,7 +74,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
         configuration.metricsFactory = metrics
         if let keyIdleTimeoutMs { configuration.keyIdleTimeout = .milliseconds(keyIdleTimeoutMs) }
         let service = PipelineService(
-            IoTJob.definition(name: name, input: input, output: output), configuration: configuration, logger: logger)
+            IoTJob.definition(name: name, input: input, output: output, decoding: decoding), configuration: configuration, logger: logger)
 
         let runCalled = Measure.wallMilliseconds()
         let sampler = Task { () -> Sample in
@@ -141,7 +144,7 @@ struct PipelineChildCommand: AsyncParsableCommand {
 /// Starts `sluice-bench pipeline-child …` and returns its result and when it was spawned.
 func runPipelineChild(
     mode: PipelineChildCommand.Mode, bootstrap: String, input: String, output: String, name: String, state: String, records: Int,
-    keyIdleTimeoutMilliseconds: Int? = nil
+    keyIdleTimeoutMilliseconds: Int? = nil, decoding: IoTJob.Decoding = .codable
 ) throws -> (result: ChildResult, spawnedWallMs: Int64) {
     let process = Process()
     // A profiler to run the child under, e.g. `SLUICE_BENCH_CHILD_WRAPPER="heaptrack -o /tmp/child"`.
@@ -149,7 +152,7 @@ func runPipelineChild(
     process.executableURL = URL(fileURLWithPath: wrapper.isEmpty ? Measure.executablePath() : "/usr/bin/env")
     process.arguments = (wrapper.isEmpty ? [] : wrapper + [Measure.executablePath()]) + [
         "pipeline-child", "--mode", mode.rawValue, "--bootstrap", bootstrap, "--input", input, "--output", output,
-        "--name", name, "--state", state, "--records", String(records),
+        "--name", name, "--state", state, "--records", String(records), "--decoding", decoding.rawValue,
     ] + (keyIdleTimeoutMilliseconds.map { ["--key-idle-timeout-ms", String($0)] } ?? [])
     let stdout = Pipe()
     process.standardOutput = stdout

@@ -9,7 +9,7 @@ struct Report {
     var iot = Table(
         title: "IoT job: 10 s tumbling windows, exactly-once, checkpoint every 1 s (pipeline in a child process)",
         header: [
-            "sensors", "readings", "partitions", "ceiling (C count)", "Sluice", "ratio", "results ok", "cpu s", "peak RSS",
+            "sensors", "decoding", "readings", "partitions", "ceiling (C count)", "Sluice", "ratio", "results ok", "cpu s", "peak RSS",
             "ckpt pause median / p99 / max", "ckpts", "close→publish median / p99",
         ])
     var recovery = Table(
@@ -49,7 +49,7 @@ struct Report {
         }
         let latency = report.latency.map { "\(Format.milliseconds($0.median)) / \(Format.milliseconds($0.p99))" } ?? "-"
         iot.add([
-            Format.count(report.sensors), Format.count(report.records), "\(report.partitions)", Format.rate(report.ceiling.recordsPerSecond),
+            Format.count(report.sensors), report.decoding.rawValue, Format.count(report.records), "\(report.partitions)", Format.rate(report.ceiling.recordsPerSecond),
             Format.rate(report.recordsPerSecond), Format.ratio(report.ratio),
             report.isCorrect ? "yes (\(report.output.results))" : "NO (\(report.output.results)/\(report.expectedResults))",
             String(format: "%.1f", report.child.cpuSeconds), Format.mebibytes(report.child.peakResidentBytes), pauses(report.pauses),
@@ -59,7 +59,7 @@ struct Report {
         let startup = Double((child.runningWallMs ?? child.runCalledWallMs) - child.runCalledWallMs) / 1_000
         let tail = Double(child.endWallMs - report.output.lastTimestampMs) / 1_000
         notes.append(
-            "iot \(report.sensors) sensors: run() to running \(Format.seconds(startup)); running to first reading \(report.runningToFirstReading.map(Format.seconds) ?? "?"); "
+            "iot \(report.sensors) sensors, \(report.decoding.rawValue): run() to running \(Format.seconds(startup)); running to first reading \(report.runningToFirstReading.map(Format.seconds) ?? "?"); "
                 + "first reading to last result published \(Format.seconds(report.seconds)); "
                 + "last result to run() returning \(Format.seconds(tail)); sampled checkpoint pauses (full resolution) \(pausesText(report.sampledPauses)); "
                 + "max keys per checkpoint \(child.checkpointKeys.max() ?? 0); max live keys \(child.maxLiveKeys); ceiling cpu \(Format.seconds(report.ceiling.cpuSeconds)); "

@@ -30,6 +30,18 @@ public struct Pipeline: Sendable {
         return SourceStage(name: name, source: source, decode: .value { try decoder.decode(Input.self, from: $0) })
     }
 
+    /// Reads records from `source` whose values are JSON objects, and makes each `Input` from the
+    /// object's fields with `read`, without `Codable` (see ``JSONObjectFields``).
+    ///
+    /// Records that are not JSON objects, or for which `read` throws, go to the dead-letter output
+    /// with the reason.
+    public func source<Input: Sendable>(
+        _ source: any PipelineSource, readingJSONObject read: @escaping @Sendable (JSONObjectFields) throws -> Input
+    ) -> SourceStage<Input> {
+        let decoder = FastJSONDecoder()
+        return SourceStage(name: name, source: source, decode: .value { try decoder.withObject(in: $0, read) })
+    }
+
     /// Reads records from `source` and decodes each with `decode`.
     public func source<Input: Sendable>(
         _ source: any PipelineSource, decode: @escaping @Sendable (SourceRecord) throws -> Input

@@ -19,6 +19,8 @@ final class JSONReader {
     /// Whether a run is in progress: a model's `init(from:)` that decodes JSON itself gets a reader
     /// of its own instead of this one.
     @exclusivity(unchecked) var isInUse = false
+    /// How many runs have finished: a ``JSONObjectFields`` checks it to refuse use after its run.
+    @exclusivity(unchecked) private(set) var finishedRuns: UInt64 = 0
 
     /// A reader with a token buffer for small documents and no input yet.
     init() {
@@ -51,6 +53,7 @@ final class JSONReader {
     @inline(__always)
     func finish() {
         isInUse = false
+        finishedRuns &+= 1
         if !path.isEmpty { path.removeAll(keepingCapacity: true) }
         if tokenCapacity > JSONReader.retainedTokenCapacity {
             tokens.deallocate()
@@ -66,6 +69,13 @@ final class JSONReader {
     /// Tries the member after the last one found first; with duplicate keys the last one wins.
     @inline(__always)
     func member(named name: inout String, in object: Int) -> Int? {
+        name.withUTF8 { member(named: UnsafeRawBufferPointer($0), in: object) }
+    }
+
+    /// The value token of the member whose key is the UTF-8 text `name`, or `nil`; as
+    /// ``member(named:in:)-(String,_)``.
+    @inline(__always)
+    func member(named name: UnsafeRawBufferPointer, in object: Int) -> Int? {
         let o = tokens[object]
         let first = object + 1
         let end = Int(o.next)
@@ -73,7 +83,7 @@ final class JSONReader {
             var found: Int?
             var t = first
             while t < end {
-                if keyMatches(t, &name) { found = t + 1 }
+                if keyMatches(t, name) { found = t + 1 }
                 t = Int(tokens[t + 1].next)
             }
             return found
@@ -81,12 +91,12 @@ final class JSONReader {
         let hint = Int(o.hint)
         var t = hint
         while t < end {
-            if keyMatches(t, &name) { return found(t, object) }
+            if keyMatches(t, name) { return found(t, object) }
             t = Int(tokens[t + 1].next)
         }
         t = first
         while t < hint {
-            if keyMatches(t, &name) { return found(t, object) }
+            if keyMatches(t, name) { return found(t, object) }
             t = Int(tokens[t + 1].next)
         }
         return nil
@@ -99,14 +109,15 @@ final class JSONReader {
     }
 
     @inline(__always)
-    func keyMatches(_ t: Int, _ name: inout String) -> Bool {
+    func keyMatches(_ t: Int, _ name: UnsafeRawBufferPointer) -> Bool {
         let token = tokens[t]
-        if token.isFlagged { return (try? unescapedString(token)) == name }
-        let length = Int(token.end &- token.start)
-        let start = bytes + Int(token.start)
-        return name.withUTF8 { utf8 in
-            utf8.count == length && memcmp(utf8.baseAddress!, start, length) == 0
+        if token.isFlagged {
+            guard let key = try? unescapedString(token) else { return false }
+            return key.utf8.elementsEqual(name)
         }
+        let length = Int(token.end &- token.start)
+        guard name.count == length else { return false }
+        return length == 0 || memcmp(name.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes + Int(token.start), length) == 0
     }
 
     /// The key names of the object at `object`, each once.
