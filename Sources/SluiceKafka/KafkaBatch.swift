@@ -68,16 +68,20 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
         messages.unsafelyUnwrapped[index].unsafelyUnwrapped
     }
 
-    /// Calls `body` with each record's topic, partition, offset, timestamp (milliseconds), key
-    /// and value, in order; the bytes are valid only during the call. For copying a batch out
-    /// without a ``KafkaRecord`` (and a reference to the batch) per record.
+    /// Calls `body` with the topic, partition, offset, timestamp (milliseconds), key and value
+    /// of each record in `range` (default: all), in order; the bytes are valid only during the
+    /// call. For copying a batch out without a ``KafkaRecord`` (and a reference to the batch)
+    /// per record. Several threads may walk disjoint (or the same) ranges at once: it only reads.
     package func forEachRecord(
+        in range: Range<Int>? = nil,
         _ body: (_ topic: String, _ partition: Int32, _ offset: Int64, _ timestamp: Int64?, _ key: UnsafeRawBufferPointer?,
                  _ value: UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
+        let range = range ?? 0..<count
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "KafkaBatch range \(range) out of 0..<\(count)")
         var lastHandle: OpaquePointer?
         var lastTopic = ""
-        for index in 0..<count {
+        for index in range {
             let message = message(index)
             let handle = message.pointee.rkt
             if handle != lastHandle {

@@ -88,7 +88,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
             nextOffsets[record.partition] = Swift.max(nextOffsets[record.partition] ?? 0, record.offset + 1)
         }
         try await openRestoredPartitions()
-        try await definition.engine.ingest(router, definition.engine.decode(records, definition.logic))
+        try await definition.engine.ingest(router, definition.engine.decode(InputBatch(records: records), definition.logic))
         await collect()
     }
 

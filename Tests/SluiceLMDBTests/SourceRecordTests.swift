@@ -4,39 +4,73 @@ import Testing
 
 @Suite("Source records and their shared buffers")
 struct SourceRecordTests {
-    static let partition = InputPartition(topic: "t", partition: 3)
-
-    /// Records built the way the runner builds a poll: announced sizes, one builder.
-    static func poll(_ items: [(key: [UInt8]?, value: [UInt8])], maximumChunk: Int) -> [SourceRecord] {
-        var builder = RecordBytes.Builder(
-            totalBytes: items.reduce(0) { $0 + ($1.key?.count ?? 0) + $1.value.count }, maximumChunk: maximumChunk)
-        return items.enumerated().map { offset, item in
-            builder.startRecord(byteCount: (item.key?.count ?? 0) + item.value.count)
-            let key = item.key.map { key in key.withUnsafeBytes { builder.append($0) } }
-            let value = item.value.withUnsafeBytes { builder.append($0) }
-            return SourceRecord(
-                partition: partition, offset: Int64(offset), timestamp: nil,
-                bytes: RecordBytes(storage: builder.storage, key: key, value: value))
+    /// A batch built the way the runner copies a poll.
+    static func poll(
+        _ items: [(partition: Int32, key: [UInt8]?, value: [UInt8])], expectedRecords: Int, maximumBuffer: Int
+    ) -> InputBatch {
+        var builder = InputBatch.Builder(expectedRecords: expectedRecords, maximumBuffer: maximumBuffer)
+        for (offset, item) in items.enumerated() {
+            item.value.withUnsafeBytes { value in
+                if let key = item.key {
+                    key.withUnsafeBytes { key in
+                        builder.append(topic: "t", partition: item.partition, offset: Int64(offset), timestamp: Int64(offset) * 10, key: key, value: value)
+                    }
+                } else {
+                    builder.append(topic: "t", partition: item.partition, offset: Int64(offset), timestamp: nil, key: nil, value: value)
+                }
+            }
         }
+        return builder.finish()
+    }
+
+    static let items: [(partition: Int32, key: [UInt8]?, value: [UInt8])] = (0..<40).map { i in
+        (Int32(i / 10), i % 3 == 0 ? nil : Array("k\(i)".utf8), Array(repeating: UInt8(i), count: i % 17))
+    }
+
+    static func expectRecords(_ batch: InputBatch) {
+        #expect(batch.count == items.count)
+        for (index, item) in items.enumerated() {
+            let record = batch.record(at: index)
+            #expect(record.key == item.key)
+            #expect(record.value == item.value)
+            #expect(Array(batch.valueBytes(at: index)) == item.value)
+            #expect(record.offset == Int64(index))
+            #expect(record.partition == InputPartition(topic: "t", partition: item.partition))
+            #expect(record.timestamp == (item.key == nil ? nil : EventTime(millisecondsSinceEpoch: Int64(index) * 10)))
+        }
+        // One partition entry per run of records from one partition.
+        #expect(batch.partitions.map(\.partition) == [0, 1, 2, 3])
     }
 
     @Test("a poll larger than one buffer is split between records, never inside one")
-    func chunks() {
-        let items: [(key: [UInt8]?, value: [UInt8])] = (0..<40).map { i in
-            (i % 3 == 0 ? nil : Array("k\(i)".utf8), Array(repeating: UInt8(i), count: i % 17))
-        }
-        let records = Self.poll(items, maximumChunk: 24)
-        for (record, item) in zip(records, items) {
-            #expect(record.key == item.key)
-            #expect(record.value == item.value)
-        }
-        let buffers = Set(records.map { ObjectIdentifier($0.bytes.storage) })
-        #expect(buffers.count > 1)
+    func buffers() {
+        let batch = Self.poll(Self.items, expectedRecords: Self.items.count, maximumBuffer: 24)
+        Self.expectRecords(batch)
+        #expect(batch.buffers.count > 1)
+        let buffers = Set((0..<batch.count).map { ObjectIdentifier(batch.record(at: $0).bytes.storage) })
+        #expect(buffers.count == batch.buffers.count)
+    }
+
+    @Test("a buffer sized for fewer records grows, and the records made before keep their bytes")
+    func growth() {
+        let batch = Self.poll(Self.items, expectedRecords: 1, maximumBuffer: 1 << 20)
+        Self.expectRecords(batch)
+        #expect(batch.buffers.count == 1)
+    }
+
+    @Test("records handed in as SourceRecords keep their bytes, partitions and buffers")
+    func fromRecords() {
+        let made = Self.poll(Self.items, expectedRecords: Self.items.count, maximumBuffer: 24)
+        let again = InputBatch(records: (0..<made.count).map { made.record(at: $0) })
+        Self.expectRecords(again)
+        #expect(again.buffers.count == made.buffers.count)
+        #expect(InputBatch(records: []).isEmpty)
     }
 
     @Test("late records and dead letters are detached from their poll's buffer, unchanged")
     func detached() {
-        let records = Self.poll([(Array("a".utf8), Array("one".utf8)), (nil, Array("two".utf8))], maximumChunk: 1 << 20)
+        let batch = Self.poll([(0, Array("a".utf8), Array("one".utf8)), (0, nil, Array("two".utf8))], expectedRecords: 2, maximumBuffer: 1 << 20)
+        let records = [batch.record(at: 0), batch.record(at: 1)]
         #expect(records[0].bytes.storage === records[1].bytes.storage)
         for record in records {
             let copy = record.detached()
@@ -47,15 +81,17 @@ struct SourceRecordTests {
 
     @Test("equality compares keys (present or not), values and position")
     func equality() {
-        let a = SourceRecord(partition: Self.partition, offset: 1, key: nil, value: [1, 2])
-        #expect(a == SourceRecord(partition: Self.partition, offset: 1, key: nil, value: [1, 2]))
-        #expect(a != SourceRecord(partition: Self.partition, offset: 1, key: [], value: [1, 2]))
-        #expect(a != SourceRecord(partition: Self.partition, offset: 1, key: nil, value: [1, 3]))
-        #expect(a != SourceRecord(partition: Self.partition, offset: 2, key: nil, value: [1, 2]))
+        let partition = InputPartition(topic: "t", partition: 3)
+        let a = SourceRecord(partition: partition, offset: 1, key: nil, value: [1, 2])
+        #expect(a == SourceRecord(partition: partition, offset: 1, key: nil, value: [1, 2]))
+        #expect(a != SourceRecord(partition: partition, offset: 1, key: [], value: [1, 2]))
+        #expect(a != SourceRecord(partition: partition, offset: 1, key: nil, value: [1, 3]))
+        #expect(a != SourceRecord(partition: partition, offset: 2, key: nil, value: [1, 2]))
         var changed = a
         changed.key = [9]
         #expect(changed.key == [9] && changed.value == [1, 2])
         #expect(changed.withUnsafeKey { $0.map(Array.init) } == [9])
         #expect(a.withUnsafeKey { $0 == nil })
+        #expect(SourceRecord(partition: partition, offset: 0, key: [], value: []).key == [])
     }
 }

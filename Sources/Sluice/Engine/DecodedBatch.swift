@@ -16,51 +16,50 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
     }
 
     /// The records, in poll order.
-    @usableFromInline package let records: [SourceRecord]
+    @usableFromInline package let input: InputBatch
     /// One outcome per record, in the same order.
     @usableFromInline let outcomes: [Outcome]
 
-    /// Decodes `records` with the pipeline's logic. Runs on any thread.
+    /// Decodes `input` with the pipeline's logic. Runs on any thread.
     @inlinable
-    package init(records: [SourceRecord], logic: PipelineLogic<Processor>) {
-        self.records = records
+    package init(input: InputBatch, logic: PipelineLogic<Processor>) {
+        self.input = input
         var outcomes: [Outcome] = []
-        outcomes.reserveCapacity(records.count)
+        outcomes.reserveCapacity(input.count)
         // The pipeline's choices are made once per batch, into closures called per record:
         // taking a closure out of an enum or an optional per record would retain it each time.
-        let decode: (UnsafePointer<SourceRecord>) throws -> Processor.Input
+        // The value's bytes are read in place; a whole `SourceRecord` is made only for a
+        // pipeline that decodes records.
+        let decode: (Int, UnsafeRawBufferPointer) throws -> Processor.Input
         switch logic.decode {
-        case .value(let decodeValue): decode = { try decodeValue($0.pointee.unsafeValueBytes) }
-        case .record(let decodeRecord): decode = { try decodeRecord($0.pointee) }
+        case .value(let decodeValue): decode = { _, bytes in try decodeValue(bytes) }
+        case .record(let decodeRecord): decode = { index, _ in try decodeRecord(input.record(at: index)) }
         }
-        let timeOf: (Processor.Input, UnsafePointer<SourceRecord>) -> EventTime?
+        let timeOf: (Processor.Input, Int) -> EventTime?
         switch logic.eventTime {
         case .extract(let extract): timeOf = { input, _ in extract(input) }
-        case .recordTimestamp: timeOf = { _, record in record.pointee.timestamp }
+        case .recordTimestamp:
+            timeOf = { _, index in
+                let milliseconds = input.entries[index].timestamp
+                return milliseconds == .min ? nil : EventTime(millisecondsSinceEpoch: milliseconds)
+            }
         case .processingTime: timeOf = { _, _ in nil }
         }
         let key = logic.key
         let maxRecordBytes = logic.maxRecordBytes
-        records.withUnsafeBufferPointer { records in
-            guard let first = records.baseAddress else { return }
-            for index in records.indices {
-                // Through the pointer the record is read in place: no copy of it (and no retain
-                // of its buffer) per record.
-                let record = first + index
-                let size = record.pointee.valueCount
-                if size > maxRecordBytes {
-                    outcomes.append(.rejected(reason: "record of \(size) bytes exceeds the limit of \(maxRecordBytes) bytes"))
-                    continue
-                }
-                let input: Processor.Input
-                do {
-                    input = try decode(record)
-                } catch {
-                    outcomes.append(.rejected(reason: Self.describe(error)))
-                    continue
-                }
-                outcomes.append(.event(input, key: key(input), time: timeOf(input, record)))
+        input.forEachValue { index, bytes in
+            if bytes.count > maxRecordBytes {
+                outcomes.append(.rejected(reason: "record of \(bytes.count) bytes exceeds the limit of \(maxRecordBytes) bytes"))
+                return
             }
+            let value: Processor.Input
+            do {
+                value = try decode(index, bytes)
+            } catch {
+                outcomes.append(.rejected(reason: Self.describe(error)))
+                return
+            }
+            outcomes.append(.event(value, key: key(value), time: timeOf(value, index)))
         }
         self.outcomes = outcomes
     }

@@ -11,8 +11,8 @@
 /// profile of the IoT benchmark).
 @usableFromInline
 package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
-    /// Decodes polled records (``DecodedBatch/init(records:logic:)``); runs on any thread.
-    package let decode: @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>
+    /// Decodes polled records (``DecodedBatch/init(input:logic:)``); runs on any thread.
+    package let decode: @Sendable (InputBatch, PipelineLogic<Processor>) -> DecodedBatch<Processor>
     /// ``Router/ingest(_:)``.
     package let ingest: @Sendable (Router<Processor>, DecodedBatch<Processor>) async throws -> Void
     /// ``Router/advance(isCaughtUp:)``.
@@ -30,7 +30,7 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
     @inlinable
     package static func make() -> Self {
         Self(
-            decode: { records, logic in DecodedBatch(records: records, logic: logic) },
+            decode: { input, logic in DecodedBatch(input: input, logic: logic) },
             ingest: { router, batch in try await router.ingest(batch) },
             advance: { router, isCaughtUp in try await router.advance(isCaughtUp: isCaughtUp) },
             raiseWatermarks: { router, time in try await router.raiseWatermarks(to: time) },
@@ -42,7 +42,7 @@ package struct EngineEntryPoints<Processor: KeyedProcessor>: Sendable {
 
     @usableFromInline
     init(
-        decode: @escaping @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>,
+        decode: @escaping @Sendable (InputBatch, PipelineLogic<Processor>) -> DecodedBatch<Processor>,
         ingest: @escaping @Sendable (Router<Processor>, DecodedBatch<Processor>) async throws -> Void,
         advance: @escaping @Sendable (Router<Processor>, @Sendable (InputPartition) -> Bool) async throws -> Void,
         raiseWatermarks: @escaping @Sendable (Router<Processor>, EventTime) async throws -> Void,

@@ -247,7 +247,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 throw SluiceError(.sinkFailure, "the producer failed and cannot continue: \(failure.message)", underlying: failure)
             }
             let batch = try await pollRecords()
-            if !batch.records.isEmpty {
+            if !batch.input.isEmpty {
                 try await definition.engine.ingest(router, batch)
                 for (partition, offset) in await router.nextOffsets() where offset >= 0 { positions[partition] = offset }
             }
@@ -302,11 +302,11 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         }
         if let memoryInput, !memoryInputFinished {
             if let record = try await memoryInput.next() {
-                return definition.engine.decode([record], logic)
+                return definition.engine.decode(InputBatch(records: [record]), logic)
             }
             memoryInputFinished = true
         }
-        return definition.engine.decode([], logic)
+        return definition.engine.decode(InputBatch(records: []), logic)
     }
 
     /// One poll's records, copied out of librdkafka and decoded, and the rebalance that followed them.
@@ -318,30 +318,11 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// Polls, copies and decodes the records; runs on the shared pool, not on this actor.
     private nonisolated static func poll(
         _ consumer: KafkaConsumer, maxRecords: Int, timeout: Duration, logic: PipelineLogic<Processor>,
-        decode: @Sendable ([SourceRecord], PipelineLogic<Processor>) -> DecodedBatch<Processor>
+        decode: @Sendable (InputBatch, PipelineLogic<Processor>) -> DecodedBatch<Processor>
     ) async throws -> PolledRecords {
         let result = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
-        // Every key and value of the batch goes into one buffer the records share.
-        var size = 0
-        result.records.forEachRecord { _, _, _, _, key, value in size += (key?.count ?? 0) + value.count }
-        var builder = RecordBytes.Builder(totalBytes: size)
-        var records: [SourceRecord] = []
-        records.reserveCapacity(result.records.count)
-        var partition = InputPartition(topic: "", partition: -1)
-        result.records.forEachRecord { topic, partitionID, offset, timestamp, key, value in
-            // Records come in runs of one partition: one InputPartition per run.
-            if partitionID != partition.partition || topic != partition.topic {
-                partition = InputPartition(topic: topic, partition: partitionID)
-            }
-            builder.startRecord(byteCount: (key?.count ?? 0) + value.count)
-            let keySpan = key.map { builder.append($0) }
-            let valueSpan = builder.append(value)
-            records.append(
-                SourceRecord(
-                    partition: partition, offset: offset, timestamp: timestamp.map(EventTime.init(millisecondsSinceEpoch:)),
-                    bytes: RecordBytes(storage: builder.storage, key: keySpan, value: valueSpan)))
-        }
-        return PolledRecords(batch: decode(records, logic), rebalance: result.rebalance)
+        let input = InputBatch(copying: result.records, range: 0..<result.records.count)
+        return PolledRecords(batch: decode(input, logic), rebalance: result.rebalance)
     }
 
     private func handle(_ event: KafkaRebalanceEvent, consumer: KafkaConsumer) async throws {

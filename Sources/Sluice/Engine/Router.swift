@@ -88,20 +88,21 @@ package actor Router<Processor: KeyedProcessor> {
     /// Processes a batch of decoded records, possibly from several partitions, in order within each partition.
     @inlinable
     final package func ingest(_ batch: DecodedBatch<Processor>) async throws {
-        let records = batch.records
-        guard !records.isEmpty else { return }
+        let input = batch.input
+        guard !input.isEmpty else { return }
         let now = clock.now()
         // Each key's records in this batch, as a chain through `links` (record index to the
         // key's next record index, or -1): one array for the batch instead of one per key.
-        var links = [Int32](repeating: -1, count: records.count)
+        var links = [Int32](repeating: -1, count: input.count)
         // A poll returns runs of records from one partition; take each run as it comes,
         // which keeps every partition's order without regrouping (and copying) the batch.
         var touched: [(runtime: PartitionRuntime<Processor>, maxTime: EventTime?)] = []
-        var start = records.startIndex
-        while start < records.endIndex {
-            let partition = records[start].partition
+        var start = 0
+        while start < input.count {
+            let partitionIndex = input.entries[start].partition
+            let partition = input.partitions[Int(partitionIndex)]
             var end = start + 1
-            while end < records.endIndex && records[end].partition == partition { end += 1 }
+            while end < input.count && input.entries[end].partition == partitionIndex { end += 1 }
             if partitions[partition] == nil { try open(partition) }
             let runtime = partitions[partition]!
             let maxTime = try ingest(batch, start..<end, links: &links, into: runtime, now: now)
@@ -137,9 +138,7 @@ package actor Router<Processor: KeyedProcessor> {
         var maxTime: EventTime?
         var consumed: UInt64 = 0
         for index in run {
-            // Read in place (`batch.records[index]`), not copied into a local: a copy retains
-            // and releases the record's buffers for every record.
-            let offset = batch.records[index].offset
+            let offset = batch.input.entries[index].offset
             // Already applied before the checkpoint this partition was restored from.
             if offset < runtime.nextOffset { continue }
             runtime.nextOffset = offset + 1
@@ -148,7 +147,7 @@ package actor Router<Processor: KeyedProcessor> {
             switch batch.outcomes[index] {
             case .rejected(let reason):
                 statistics.deadLettered += 1
-                emit(.deadLetter(batch.records[index].detached(), reason: reason), in: runtime)
+                emit(.deadLetter(batch.input.record(at: index).detached(), reason: reason), in: runtime)
             case .event(_, let key, let time):
                 let time = time ?? now
                 if maxTime.map({ time > $0 }) ?? true { maxTime = time }
@@ -179,7 +178,7 @@ package actor Router<Processor: KeyedProcessor> {
             processed += UInt64(keyActor.chainCount)
             for late in effects.lateIndexes {
                 statistics.lateRecords += 1
-                emit(.late(batch.records[late].detached()), in: runtime)
+                emit(.late(batch.input.record(at: late).detached()), in: runtime)
             }
             apply(effects, of: keyActor.key, keyActor: keyActor, in: runtime)
         }

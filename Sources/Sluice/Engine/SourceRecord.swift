@@ -1,7 +1,7 @@
 /// One input record as the engine sees it, whatever its source.
 ///
-/// Its key and value bytes live in a buffer that the records of one poll share: copying a
-/// polled batch out of librdkafka is one allocation, not two per record. Reading ``key`` or
+/// Its key and value bytes may live in a buffer that the records of one poll share (copying a
+/// polled batch out of librdkafka is one allocation, not two per record). Reading ``key`` or
 /// ``value`` makes an array (and setting one makes the record a buffer of its own);
 /// ``withUnsafeKey(_:)`` and ``withUnsafeValue(_:)`` read in place. Records the engine hands
 /// to side outputs (late records, dead letters) have a buffer of their own, so keeping one
@@ -108,8 +108,9 @@ struct RecordBytes: Sendable {
     /// Bytes written once, while the buffer is built, and only read after.
     @usableFromInline
     final class Storage: @unchecked Sendable {
-        // @unchecked: `base` is written only by `Builder` before the records that share it
-        // are handed out, then only read; it is freed when the last of them goes away.
+        // @unchecked: the bytes at `base` are written before the storage is made (by
+        // `InputBatch.Builder` or `RecordBytes.init(key:value:)`), then only read; they are
+        // freed when the last record or batch holding the storage goes away.
         @usableFromInline let base: UnsafeMutableRawPointer
 
         init(base: UnsafeMutableRawPointer) {
@@ -126,56 +127,6 @@ struct RecordBytes: Sendable {
         }
     }
 
-    /// Copies records' keys and values into new buffers; the records made meanwhile share them.
-    ///
-    /// Call ``startRecord(byteCount:)`` before appending a record's key and value, then make
-    /// the record with ``storage``: a record's bytes are always in one buffer. A buffer holds
-    /// at most `maximumChunk` bytes (1 GiB by default; a span's offsets are 32-bit), so a large
-    /// poll gets several.
-    struct Builder {
-        /// The largest buffer made: a poll holding more gets several.
-        let maximumChunk: Int
-
-        /// The buffer being filled. Records may reference it at once; it is read only after
-        /// the builder is done (the batch is handed out).
-        private(set) var storage: Storage
-        private var capacity: Int
-        private var used = 0
-        /// Bytes announced but not yet in a buffer: the size of the next one.
-        private var remaining: Int
-
-        /// A builder for `totalBytes` bytes in all.
-        init(totalBytes: Int, maximumChunk: Int = 1 << 30) {
-            self.maximumChunk = maximumChunk
-            let first = min(max(totalBytes, 1), maximumChunk)
-            storage = Storage(base: .allocate(byteCount: first, alignment: 16))
-            capacity = first
-            remaining = max(totalBytes - first, 0)
-        }
-
-        /// Makes sure the next `byteCount` bytes go into one buffer, starting a new one if needed.
-        mutating func startRecord(byteCount: Int) {
-            precondition(byteCount <= maximumChunk, "a record of \(byteCount) bytes is larger than the \(maximumChunk)-byte limit")
-            guard used + byteCount > capacity else { return }
-            let next = min(max(remaining, byteCount, 1), maximumChunk)
-            remaining = max(remaining - next, 0)
-            storage = Storage(base: .allocate(byteCount: next, alignment: 16))
-            capacity = next
-            used = 0
-        }
-
-        /// Copies `bytes` in and returns where they are.
-        mutating func append(_ bytes: UnsafeRawBufferPointer) -> Span {
-            precondition(used + bytes.count <= capacity, "RecordBytes.Builder: startRecord(byteCount:) was not called")
-            if let source = bytes.baseAddress, !bytes.isEmpty {
-                (storage.base + used).copyMemory(from: source, byteCount: bytes.count)
-            }
-            let span = Span(start: Int32(used), count: Int32(bytes.count))
-            used += bytes.count
-            return span
-        }
-    }
-
     @usableFromInline let storage: Storage
     /// The key's bytes, or `nil` for a record without a key.
     @usableFromInline let key: Span?
@@ -189,12 +140,13 @@ struct RecordBytes: Sendable {
 
     /// A key and value copied into a buffer of their own.
     init(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer) {
-        let byteCount = (key?.count ?? 0) + value.count
-        var builder = Builder(totalBytes: byteCount)
-        builder.startRecord(byteCount: byteCount)
-        let keySpan = key.map { builder.append($0) }
-        let valueSpan = builder.append(value)
-        self.init(storage: builder.storage, key: keySpan, value: valueSpan)
+        let keyCount = key?.count ?? 0
+        let base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(keyCount + value.count, 1), alignment: 16)
+        if let source = key?.baseAddress, keyCount > 0 { base.copyMemory(from: source, byteCount: keyCount) }
+        if let source = value.baseAddress, !value.isEmpty { (base + keyCount).copyMemory(from: source, byteCount: value.count) }
+        self.init(
+            storage: Storage(base: base), key: key.map { _ in Span(start: 0, count: Int32(keyCount)) },
+            value: Span(start: Int32(keyCount), count: Int32(value.count)))
     }
 }
 

@@ -18,18 +18,25 @@
 /// `.decoding` that name the field and byte offset, so a record that does not fit goes to the
 /// dead-letter output with the reason.
 ///
-/// A value is valid only during the ``FastJSONDecoder/withObject(in:_:)`` call that made it: it
-/// reads the scan of that call, and using it afterwards stops the program with a message.
+/// A value is valid only during the ``FastJSONDecoder/withObject(in:_:)`` call that made it, like
+/// the pointer `withUnsafeBytes` lends: it reads the scan of that call. Using it afterwards on the
+/// same thread stops the program with a message; do not let it escape the call.
 public struct JSONObjectFields {
-    /// The reader of the run; held strongly so a misuse after the run finds its counter, not freed memory.
-    let reader: JSONReader
+    /// The reader of the run, not retained (retains and releases per field cost several percent
+    /// of the IoT job's CPU): `withObject` keeps it alive for the call, and a value used after its
+    /// run finds the reader's run counter moved on. Used through `_withUnsafeGuaranteedRef`, as
+    /// `JSONKeyedDecodingContainer` does: an `unowned(unsafe)` reference is still retained for
+    /// each method call on it.
+    let unmanagedReader: Unmanaged<JSONReader>
+
+    var reader: JSONReader { unmanagedReader.takeUnretainedValue() }
     /// The object's token.
     let object: Int
     /// `reader.finishedRuns` when the run began.
     let run: UInt64
 
     init(reader: JSONReader, object: Int) {
-        self.reader = reader
+        self.unmanagedReader = Unmanaged.passUnretained(reader)
         self.object = object
         self.run = reader.finishedRuns
     }
@@ -40,7 +47,7 @@ public struct JSONObjectFields {
     /// Whether the member named `name` is missing or `null`: the test for an optional field.
     public func isAbsentOrNull(_ name: StaticString) -> Bool {
         guard let t = find(name) else { return true }
-        return reader.tokens[t].kind == .null
+        return unmanagedReader._withUnsafeGuaranteedRef { $0.tokens[t].kind == .null }
     }
 
     /// The member named `name` as an `Int`.
@@ -49,7 +56,7 @@ public struct JSONObjectFields {
     @inline(__always)
     public func int(_ name: StaticString) throws -> Int {
         let t = try require(name)
-        if let v = reader.plainInteger(t) { return Int(v) }
+        if let v = unmanagedReader._withUnsafeGuaranteedRef({ $0.plainInteger(t) }) { return Int(v) }
         return Int(try reader.int64(t, at: JSONFieldName(name), reporting: Int.self))
     }
 
@@ -59,7 +66,7 @@ public struct JSONObjectFields {
     @inline(__always)
     public func int64(_ name: StaticString) throws -> Int64 {
         let t = try require(name)
-        if let v = reader.plainInteger(t) { return v }
+        if let v = unmanagedReader._withUnsafeGuaranteedRef({ $0.plainInteger(t) }) { return v }
         return try reader.int64(t, at: JSONFieldName(name), reporting: Int64.self)
     }
 
@@ -69,7 +76,7 @@ public struct JSONObjectFields {
     @inline(__always)
     public func double(_ name: StaticString) throws -> Double {
         let t = try require(name)
-        if let d = reader.plainDouble(t) { return d }
+        if let d = unmanagedReader._withUnsafeGuaranteedRef({ $0.plainDouble(t) }) { return d }
         return try reader.double(t, at: JSONFieldName(name))
     }
 
@@ -105,8 +112,10 @@ public struct JSONObjectFields {
 
     @inline(__always)
     private func find(_ name: StaticString) -> Int? {
-        precondition(reader.finishedRuns == run, "JSONObjectFields used after the withObject call that made it returned")
-        return name.withUTF8Buffer { reader.member(named: UnsafeRawBufferPointer($0), in: object) }
+        unmanagedReader._withUnsafeGuaranteedRef { reader in
+            precondition(reader.finishedRuns == run, "JSONObjectFields used after the withObject call that made it returned")
+            return name.withUTF8Buffer { reader.member(named: UnsafeRawBufferPointer($0), in: object) }
+        }
     }
 
     @inline(__always)
