@@ -37,7 +37,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var isFirstCheckpointPending = true
     /// When idle keys were last looked for (see ``PipelineConfiguration/keyIdleTimeout``).
     private var lastPassivation: ContinuousClock.Instant?
-    /// The poll started while the router applied the previous batch (see `pollRecords`).
+    /// The batch copied and decoded while the router applies the previous one (see `pollRecords`).
     private var nextPoll: Task<PolledRecords, any Error>?
 
     init(
@@ -281,21 +281,26 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 nextPoll = nil
                 polled = try await next.value
             } else {
-                polled = try await Self.poll(
-                    consumer, maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout, logic: logic,
-                    decode: definition.engine.decode)
+                let fetched = try await consumer.poll(maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
+                polled = Self.decode(fetched, next: nil, logic: logic, decode: definition.engine.decode)
             }
             if let event = polled.rebalance {
                 try await handle(event, consumer: consumer)
             } else {
-                // Read ahead: the next batch is fetched, copied and decoded on other threads
-                // while the router applies this one. Not across a rebalance, which changes what is read.
-                let maxRecords = configuration.maxPollRecords
-                let timeout = configuration.pollTimeout
+                // Read ahead in two steps: the poll after next is already fetching from librdkafka
+                // (started as soon as the one before it returned) while the next batch is copied and
+                // decoded, and both while the router applies this one. Not across a rebalance,
+                // which changes what is read.
+                let settings = (maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
+                let fetching = polled.following ?? Task { try await consumer.poll(maxRecords: settings.maxRecords, timeout: settings.timeout) }
                 let logic = self.logic
                 let decode = definition.engine.decode
                 nextPoll = Task {
-                    try await Self.poll(consumer, maxRecords: maxRecords, timeout: timeout, logic: logic, decode: decode)
+                    let fetched = try await fetching.value
+                    let following: Task<KafkaPollResult, any Error>? =
+                        fetched.rebalance == nil
+                        ? Task { try await consumer.poll(maxRecords: settings.maxRecords, timeout: settings.timeout) } : nil
+                    return Self.decode(fetched, next: following, logic: logic, decode: decode)
                 }
             }
             return polled.batch
@@ -309,20 +314,21 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         return definition.engine.decode(InputBatch(records: []), logic)
     }
 
-    /// One poll's records, copied out of librdkafka and decoded, and the rebalance that followed them.
+    /// One poll's records, copied out of librdkafka and decoded, the rebalance that followed
+    /// them, and the poll after it if one was started.
     private struct PolledRecords: Sendable {
         var batch: DecodedBatch<Processor>
         var rebalance: KafkaRebalanceEvent?
+        var following: Task<KafkaPollResult, any Error>?
     }
 
-    /// Polls, copies and decodes the records; runs on the shared pool, not on this actor.
-    private nonisolated static func poll(
-        _ consumer: KafkaConsumer, maxRecords: Int, timeout: Duration, logic: PipelineLogic<Processor>,
+    /// Copies and decodes a poll's records; runs on the shared pool, not on this actor.
+    private nonisolated static func decode(
+        _ fetched: KafkaPollResult, next following: Task<KafkaPollResult, any Error>?, logic: PipelineLogic<Processor>,
         decode: @Sendable (InputBatch, PipelineLogic<Processor>) -> DecodedBatch<Processor>
-    ) async throws -> PolledRecords {
-        let result = try await consumer.poll(maxRecords: maxRecords, timeout: timeout)
-        let input = InputBatch(copying: result.records, range: 0..<result.records.count)
-        return PolledRecords(batch: decode(input, logic), rebalance: result.rebalance)
+    ) -> PolledRecords {
+        let input = InputBatch(copying: fetched.records, range: 0..<fetched.records.count)
+        return PolledRecords(batch: decode(input, logic), rebalance: fetched.rebalance, following: following)
     }
 
     private func handle(_ event: KafkaRebalanceEvent, consumer: KafkaConsumer) async throws {
@@ -579,7 +585,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private func closeClients() async {
         // A read-ahead poll may still run on the consumer; its records were never applied.
-        _ = try? await nextPoll?.value
+        if let next = nextPoll, let polled = try? await next.value {
+            _ = try? await polled.following?.value
+        }
         nextPoll = nil
         await consumer?.close()
         consumer = nil
