@@ -124,6 +124,7 @@ struct RecoveryReport: Sendable {
         // (newest time minus 1 s) never reaches a window's end.
         let workload = IoTWorkload(sensors: keys, start: 1_700_000_000, step: 5, disorder: 0.5)
         _ = try await preload(workload, count: keys, topic: input, partitions: partitions, broker: broker)
+        try await broker.createTopic(output, partitions: outputPartitions)
         let state = NSTemporaryDirectory() + "sluice-bench-recovery-\(stamp)"
         defer { try? FileManager.default.removeItem(atPath: state) }
         let name = "bench-recovery-\(stamp)"
