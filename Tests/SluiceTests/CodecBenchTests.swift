@@ -15,7 +15,7 @@ struct CodecBenchTests {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    @Test("FastJSONDecoder vs JSONDecoder on 1,000,000 small records", .enabled(if: isEnabled))
+    @Test("FastJSONDecoder, JSONObjectFields and JSONDecoder on 1,000,000 small records", .enabled(if: isEnabled))
     func jsonDecoding() throws {
         let n = 1_000_000
         // A thousand distinct records, cycled, so that branch predictors do not learn one input.
@@ -27,6 +27,16 @@ struct CodecBenchTests {
         let fastSeconds = try Self.seconds {
             for i in 0..<n { checksum &+= try fast.decode(Reading.self, from: records[i % 1000]).value }
         }
+        var fieldsChecksum = 0
+        let fieldsSeconds = try Self.seconds {
+            for i in 0..<n {
+                fieldsChecksum &+= try records[i % 1000].withUnsafeBytes { bytes in
+                    try fast.withObject(in: bytes) { fields in
+                        Reading(id: try fields.int("id"), time: try fields.double("time"), value: try fields.int("value"))
+                    }
+                }.value
+            }
+        }
         let foundation = JSONDecoder()
         let data = records.map { Data($0) }
         var expected = 0
@@ -34,11 +44,14 @@ struct CodecBenchTests {
             for i in 0..<n { expected &+= try foundation.decode(Reading.self, from: data[i % 1000]).value }
         }
         #expect(checksum == expected)
+        #expect(fieldsChecksum == expected)
         let fastRate = Double(n) / fastSeconds
+        let fieldsRate = Double(n) / fieldsSeconds
         let foundationRate = Double(n) / foundationSeconds
         print("""
-            CodecBench JSON: FastJSONDecoder \(Int(fastRate)) records/s, JSONDecoder \(Int(foundationRate)) records/s, \
-            ratio \((fastRate / foundationRate * 10).rounded() / 10)x
+            CodecBench JSON: FastJSONDecoder \(Int(fastRate)) records/s, JSONObjectFields \(Int(fieldsRate)) records/s, \
+            JSONDecoder \(Int(foundationRate)) records/s; FastJSONDecoder/JSONDecoder \((fastRate / foundationRate * 10).rounded() / 10)x, \
+            JSONObjectFields/FastJSONDecoder \((fieldsRate / fastRate * 10).rounded() / 10)x
             """)
     }
 
