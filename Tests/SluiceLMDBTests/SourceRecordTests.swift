@@ -58,6 +58,31 @@ struct SourceRecordTests {
         #expect(batch.buffers.count == 1)
     }
 
+    @Test("a buffer that grew and then reached its limit starts another; records of every shape keep their bytes")
+    func growthThenSplit() {
+        let batch = Self.poll(Self.items, expectedRecords: 1, maximumBuffer: 100)
+        Self.expectRecords(batch)
+        #expect(batch.buffers.count > 1)
+        var builder = InputBatch.Builder(expectedRecords: 3, maximumBuffer: 8)
+        let empty: [UInt8] = []
+        let full = [UInt8](repeating: 7, count: 8)
+        empty.withUnsafeBytes { none in
+            builder.append(topic: "t", partition: 0, offset: 0, timestamp: 0, key: none, value: none)
+            full.withUnsafeBytes { builder.append(topic: "t", partition: 1, offset: 1, timestamp: nil, key: nil, value: $0) }
+            builder.append(topic: "t", partition: 0, offset: 2, timestamp: nil, key: nil, value: none)
+        }
+        let shapes = builder.finish()
+        // A present empty key is not a missing one; a record of exactly the limit fits; a
+        // partition in two runs gets an entry per run.
+        #expect(shapes.record(at: 0).key == [] && shapes.record(at: 0).value == [])
+        #expect(shapes.record(at: 0).timestamp == EventTime(millisecondsSinceEpoch: 0))
+        #expect(shapes.record(at: 1).key == nil && shapes.record(at: 1).value == full && shapes.record(at: 1).timestamp == nil)
+        #expect(shapes.record(at: 2).value == [] && shapes.record(at: 2).partition.partition == 0)
+        #expect(shapes.partitions.map(\.partition) == [0, 1, 0])
+        var none = InputBatch.Builder(expectedRecords: 0)
+        #expect(none.finish().isEmpty)
+    }
+
     @Test("records handed in as SourceRecords keep their bytes, partitions and buffers")
     func fromRecords() {
         let made = Self.poll(Self.items, expectedRecords: Self.items.count, maximumBuffer: 24)

@@ -48,7 +48,8 @@ struct CodecJSONObjectFieldsTests {
                     copy.time = try fields.double("time")
                     copy.name = try fields.string("name")
                     copy.flag = try fields.bool("flag")
-                    copy.big = UInt64(try fields.decode(UInt64.self, "big"))
+                    copy.small = Int16(try fields.int("small"))
+                    copy.big = try fields.decode(UInt64.self, "big")
                     copy.note = fields.isAbsentOrNull("note") ? nil : try fields.string("note")
                     copy.scores = try fields.decode([Double].self, "scores")
                     copy.tags = try fields.decode([String: Int].self, "tags")
@@ -66,6 +67,8 @@ struct CodecJSONObjectFieldsTests {
     func keysAndPresence() throws {
         #expect(try read(#"{"i\u0064": 5}"#) { try $0.int("id") } == 5)
         #expect(try read(#"{"id": 1, "id": 2}"#) { try $0.int("id") } == 2)
+        #expect(try read(#"{"id": 1, "i\u0064": 2}"#) { try $0.int("id") } == 2)
+        #expect(try read(#"{"\u00e9": 3}"#) { try $0.int("é") } == 3)
         let presence = try read(#"{"a": null, "b": 0}"#) { fields in
             [fields.contains("a"), fields.contains("b"), fields.contains("c"), fields.isAbsentOrNull("a"), fields.isAbsentOrNull("b"),
              fields.isAbsentOrNull("c")]
@@ -76,6 +79,21 @@ struct CodecJSONObjectFieldsTests {
         #expect(try read(#"{"s": "a\"b\\c\u00e9"}"#) { try $0.string("s") } == "a\"b\\cé")
     }
 
+    @Test("Fields read inside another object's reading leave the outer object's fields readable")
+    func nested() throws {
+        let inner = Array(#"{"id": 9, "time": 1, "value": 2}"#.utf8)
+        let (outer, nested) = try read(#"{"id": 1, "time": 2.5, "value": 3}"#) { fields in
+            let nested = try inner.withUnsafeBytes { bytes in
+                try decoder.withObject(in: bytes) { Reading(id: try $0.int("id"), time: try $0.double("time"), value: try $0.int("value")) }
+            }
+            let decoded = try inner.withUnsafeBytes { try decoder.decode(Reading.self, from: $0) }
+            #expect(decoded == nested)
+            return (Reading(id: try fields.int("id"), time: try fields.double("time"), value: try fields.int("value")), nested)
+        }
+        #expect(outer == Reading(id: 1, time: 2.5, value: 3))
+        #expect(nested == Reading(id: 9, time: 1, value: 2))
+    }
+
     @Test("A missing field, a wrong type, an overflow and text that is not an object each give an error naming what is wrong")
     func errors() throws {
         let missing = try error(#"{"id": 1, "value": 2}"#) { try $0.double("time") }
@@ -83,9 +101,13 @@ struct CodecJSONObjectFieldsTests {
         let wrongType = try error(#"{"id": "seventeen"}"#) { try $0.int("id") }
         #expect(wrongType.message.contains("'id'") && wrongType.message.contains("byte 7"), "\(wrongType.message)")
         let fraction = try error(#"{"id": 1.5}"#) { try $0.int("id") }
-        #expect(fraction.message.contains("'id'"), "\(fraction.message)")
+        #expect(fraction.message.contains("expected an integer for 'id'"), "\(fraction.message)")
         let overflow = try error(#"{"id": 1e30}"#) { try $0.int("id") }
-        #expect(overflow.message.contains("'id'"), "\(overflow.message)")
+        #expect(overflow.message.contains("'id'") && overflow.message.contains("does not fit"), "\(overflow.message)")
+        let digits = try error(#"{"id": 9223372036854775808}"#) { try $0.int("id") }
+        #expect(digits.message.contains("'id'") && digits.message.contains("does not fit"), "\(digits.message)")
+        let null = try error(#"{"id": null}"#) { try $0.int("id") }
+        #expect(null.message.contains("'id'") && null.message.contains("null"), "\(null.message)")
         let notObject = try error("[1, 2]") { try $0.int("id") }
         #expect(notObject.message.contains("expected an object"), "\(notObject.message)")
         let truncated = try error(#"{"id": 1, "#) { try $0.int("id") }

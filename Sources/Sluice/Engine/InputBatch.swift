@@ -13,7 +13,8 @@ package struct InputBatch: Sendable {
     @usableFromInline
     struct Entry: Sendable {
         @usableFromInline let offset: Int64
-        /// Milliseconds since the epoch; `Int64.min` for none.
+        /// Milliseconds since the epoch; `Int64.min` for none (Kafka timestamps are never
+        /// negative; a `SourceRecord` handed in with exactly that timestamp reads as none).
         @usableFromInline let timestamp: Int64
         /// Index into `partitions`.
         @usableFromInline let partition: Int32
@@ -111,7 +112,8 @@ package struct InputBatch: Sendable {
     /// Copies records into a batch, their keys and values into buffers of at most
     /// `maximumBuffer` bytes (spans are 32-bit offsets). A buffer starts at 64 bytes per
     /// expected record and doubles when it fills; a record never straddles two buffers.
-    /// Call ``finish()`` once at the end.
+    /// Call ``finish()`` once at the end: the builder owns the buffer being filled until then
+    /// (do not copy it).
     struct Builder {
         let maximumBuffer: Int
         private var partitions: [InputPartition] = []
@@ -135,7 +137,7 @@ package struct InputBatch: Sendable {
             topic: String, partition: Int32, offset: Int64, timestamp: Int64?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer
         ) {
             // Polls return runs of one partition: one InputPartition per run.
-            if partition != lastPartition || topic != lastTopic {
+            if partitions.isEmpty || partition != lastPartition || topic != lastTopic {
                 lastTopic = topic
                 lastPartition = partition
                 partitions.append(InputPartition(topic: topic, partition: partition))

@@ -141,6 +141,7 @@ struct RecordBytes: Sendable {
     /// A key and value copied into a buffer of their own.
     init(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer) {
         let keyCount = key?.count ?? 0
+        precondition(keyCount + value.count <= Int(Int32.max), "a record of \(keyCount + value.count) bytes is larger than the 2 GiB a record may have")
         let base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(keyCount + value.count, 1), alignment: 16)
         if let source = key?.baseAddress, keyCount > 0 { base.copyMemory(from: source, byteCount: keyCount) }
         if let source = value.baseAddress, !value.isEmpty { (base + keyCount).copyMemory(from: source, byteCount: value.count) }

@@ -20,8 +20,9 @@
 /// dead-letter output with the reason.
 ///
 /// A value is valid only during the ``FastJSONDecoder/withObject(in:_:)`` call that made it, like
-/// the pointer `withUnsafeBytes` lends: it reads the scan of that call. Using it afterwards on the
-/// same thread stops the program with a message; do not let it escape the call.
+/// the pointer `withUnsafeBytes` lends: it reads the scan of that call. Do not let it escape the
+/// call (it is not `Sendable`); used afterwards on the same thread, it stops the program with a
+/// message.
 public struct JSONObjectFields {
     /// The reader of the run, not retained (retains and releases per field cost several percent
     /// of the IoT job's CPU): `withObject` keeps it alive for the call, and a value used after its
@@ -29,6 +30,10 @@ public struct JSONObjectFields {
     /// `JSONKeyedDecodingContainer` does: an `unowned(unsafe)` reference is still retained for
     /// each method call on it.
     let unmanagedReader: Unmanaged<JSONReader>
+    /// A reader made for this run alone (a nested call's; the thread's cached reader lives until
+    /// the thread exits) is held, so that a value used after its run finds the counter, not
+    /// freed memory.
+    let ownedReader: JSONReader?
 
     var reader: JSONReader { unmanagedReader.takeUnretainedValue() }
     /// The object's token.
@@ -38,6 +43,7 @@ public struct JSONObjectFields {
 
     init(reader: JSONReader, object: Int) {
         self.unmanagedReader = Unmanaged.passUnretained(reader)
+        self.ownedReader = reader.isThreadCached ? nil : reader
         self.object = object
         self.run = reader.finishedRuns
     }
@@ -98,7 +104,8 @@ public struct JSONObjectFields {
     /// The member named `name` decoded as `T` through `Codable`: for nested objects, arrays and
     /// anything else the typed readers do not cover.
     ///
-    /// - Throws: ``SluiceError`` `.decoding` when it is missing or does not decode as `T`.
+    /// - Throws: ``SluiceError`` `.decoding` when it is missing or does not decode as `T`; an
+    ///   error `T.init(from:)` throws itself (other than a `DecodingError`) as it is.
     public func decode<T: Decodable>(_ type: T.Type, _ name: StaticString) throws -> T {
         let key = JSONFieldName(name)
         let t = try require(name)

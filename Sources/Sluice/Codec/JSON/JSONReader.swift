@@ -21,6 +21,9 @@ final class JSONReader {
     @exclusivity(unchecked) var isInUse = false
     /// How many runs have finished: a ``JSONObjectFields`` checks it to refuse use after its run.
     @exclusivity(unchecked) private(set) var finishedRuns: UInt64 = 0
+    /// Whether the reader is its thread's cached one (which lives until the thread exits)
+    /// rather than one made for a single run.
+    @exclusivity(unchecked) var isThreadCached = false
 
     /// A reader with a token buffer for small documents and no input yet.
     init() {
@@ -112,8 +115,9 @@ final class JSONReader {
     func keyMatches(_ t: Int, _ name: UnsafeRawBufferPointer) -> Bool {
         let token = tokens[t]
         if token.isFlagged {
+            // An escaped key compares as a String (canonical equivalence), as it always has.
             guard let key = try? unescapedString(token) else { return false }
-            return key.utf8.elementsEqual(name)
+            return key == String(decoding: name, as: UTF8.self)
         }
         let length = Int(token.end &- token.start)
         guard name.count == length else { return false }

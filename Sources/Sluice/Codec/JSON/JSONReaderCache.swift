@@ -39,6 +39,8 @@ enum JSONReaderCache {
         if pthread_setspecific(key, Unmanaged.passRetained(reader).toOpaque()) != 0 {
             // No slot: the run works with a reader of its own, the next one tries again.
             Unmanaged.passUnretained(reader).release()
+        } else {
+            reader.isThreadCached = true
         }
         reader.isInUse = true
         return reader
