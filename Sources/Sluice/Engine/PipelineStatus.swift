@@ -12,7 +12,7 @@ public struct PipelineStatus: Sendable, Equatable {
     public var lastCheckpointTime: EventTime?
     /// Output records confirmed by the broker since start.
     public var recordsPublished: UInt64 = 0
-    /// Outbox entries committed but not yet confirmed.
+    /// Committed outbox entries handed to the producer and not yet confirmed.
     public var outboxDepth: Int = 0
     /// Watermark per owned input partition.
     public var watermarks: [InputPartition: EventTime] = [:]
