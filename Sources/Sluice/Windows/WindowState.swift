@@ -19,10 +19,7 @@ public struct WindowState<Accumulator: Sendable & Codable>: Sendable, Codable {
         /// Encodes the window's bounds and accumulator (written directly by Sluice's state encoder).
         public func encode(to encoder: any Encoder) throws {
             if let binary = encoder as? BinaryStateEncoding {
-                let writer = try binary.openKeyed()
-                try writer.writeMember(start, key: CodingKeys.start)
-                try writer.writeMember(end, key: CodingKeys.end)
-                try writer.writeMember(accumulator, key: CodingKeys.accumulator)
+                try writeFields(to: try binary.openKeyed())
                 return
             }
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -42,10 +39,31 @@ public struct WindowState<Accumulator: Sendable & Codable>: Sendable, Codable {
     /// Encodes the open windows (written directly by Sluice's state encoder).
     public func encode(to encoder: any Encoder) throws {
         if let binary = encoder as? BinaryStateEncoding {
-            try binary.openKeyed().writeArrayMember(windows, key: CodingKeys.windows)
+            // The bytes of `writeArrayMember`, without a nested encoder and slot per window;
+            // only the accumulator goes through `Codable`.
+            let writer = try binary.openKeyed()
+            let array = writer.beginRegion(key: CodingKeys.windows)
+            for window in windows {
+                let element = writer.beginElementRegion()
+                try window.writeFields(to: writer)
+                writer.endRegion(lengthAt: element)
+            }
+            writer.endRegion(lengthAt: array)
             return
         }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(windows, forKey: .windows)
+    }
+}
+
+extension WindowState.Open {
+    /// Writes the window's members into the keyed container being written, as its synthesized
+    /// encoding would: the bounds as integers, the accumulator through `Codable`.
+    func writeFields(to writer: BinaryStateWriter) throws {
+        writer.writeHeader(key: CodingKeys.start, wireType: .varint)
+        writer.body.appendZigzag(start)
+        writer.writeHeader(key: CodingKeys.end, wireType: .varint)
+        writer.body.appendZigzag(end)
+        try writer.writeMember(accumulator, key: CodingKeys.accumulator)
     }
 }
