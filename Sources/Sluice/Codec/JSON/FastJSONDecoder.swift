@@ -25,15 +25,10 @@ public struct FastJSONDecoder: Sendable {
     ///   input that is not JSON or is truncated (with the byte offset), a missing field, or a value
     ///   of the wrong type or out of range (with the field's path and byte offset).
     public func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else {
-            throw SluiceError(.decoding, "input is not JSON: it is empty")
-        }
-        guard bytes.count < Int(UInt32.max) else {
-            throw SluiceError(.decoding, "input of \(bytes.count) bytes is larger than the 4 GiB FastJSONDecoder supports")
-        }
-        let reader = JSONReaderCache.acquire()
-        defer { reader.finish() }
-        try reader.scan(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        try Self.withScan(of: bytes) { reader in try Self.decode(T.self, with: reader) }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, with reader: JSONReader) throws -> T {
         do {
             return try reader.decode(T.self, from: 0, key: nil)
         } catch let error as SluiceError {
@@ -43,6 +38,22 @@ public struct FastJSONDecoder: Sendable {
         } catch {
             throw SluiceError(.decoding, "cannot decode \(T.self): \(error)", underlying: error)
         }
+    }
+
+    /// Checks the size of `bytes`, scans them with this thread's reader and calls `body` with
+    /// it; the reader is finished (free for the next run) when `body` returns.
+    @inline(__always)
+    static func withScan<Result>(of bytes: UnsafeRawBufferPointer, _ body: (JSONReader) throws -> Result) throws -> Result {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
+            throw SluiceError(.decoding, "input is not JSON: it is empty")
+        }
+        guard bytes.count < Int(UInt32.max) else {
+            throw SluiceError(.decoding, "input of \(bytes.count) bytes is larger than the 4 GiB FastJSONDecoder supports")
+        }
+        let reader = JSONReaderCache.acquire()
+        defer { reader.finish() }
+        try reader.scan(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        return try body(reader)
     }
 
     /// Decodes a value of `type` from the UTF-8 JSON text in `bytes`.

@@ -157,22 +157,15 @@ extension FastJSONDecoder {
     ///   byte offset; errors from `body` as they are, except `DecodingError`s, which become
     ///   ``SluiceError`` `.decoding`.
     public func withObject<Result>(in bytes: UnsafeRawBufferPointer, _ body: (JSONObjectFields) throws -> Result) throws -> Result {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else {
-            throw SluiceError(.decoding, "input is not JSON: it is empty")
-        }
-        guard bytes.count < Int(UInt32.max) else {
-            throw SluiceError(.decoding, "input of \(bytes.count) bytes is larger than the 4 GiB FastJSONDecoder supports")
-        }
-        let reader = JSONReaderCache.acquire()
-        defer { reader.finish() }
-        try reader.scan(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-        guard reader.tokens[0].kind == .object else {
-            throw reader.mismatch("an object", reader.tokens[0], reader.location())
-        }
-        do {
-            return try body(JSONObjectFields(reader: reader, object: 0))
-        } catch let error as DecodingError {
-            throw SluiceError(.decoding, "cannot read the object: \(CodecErrors.describe(error))", underlying: error)
+        try Self.withScan(of: bytes) { reader in
+            guard reader.tokens[0].kind == .object else {
+                throw reader.mismatch("an object", reader.tokens[0], reader.location())
+            }
+            do {
+                return try body(JSONObjectFields(reader: reader, object: 0))
+            } catch let error as DecodingError {
+                throw SluiceError(.decoding, "cannot read the object: \(CodecErrors.describe(error))", underlying: error)
+            }
         }
     }
 }
