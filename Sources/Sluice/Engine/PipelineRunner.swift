@@ -611,6 +611,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             // Trim what was just confirmed, so a restart has nothing to scan.
             try await checkpoint()
             try await completeInFlightCheckpoint()
+            // That checkpoint's outbox is empty (nothing runs between the two); should it ever
+            // not be, it is handed over here rather than cut short by closing the producer.
+            try await finishPublishing()
         }
         if let consumer {
             let offsets = positions.filter { $0.value >= 0 }
