@@ -492,9 +492,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     func checkpoint() async throws {
         try await completeInFlightCheckpoint()
         // Not while the previous checkpoint's outbox is being handed to the producer: on two
-        // cores that work (allocations, librdkafka's queue) stretched the pause (p99 57.9 and
-        // 68.4 ms in two of four runs at 100,000 keys, 29.5–44.2 in the others). It is usually
-        // long done, since the commit it followed completed in the loop.
+        // cores that work (allocations, librdkafka's queue) competes with the pause, which
+        // copies every changed key's state. It is usually long done, since the commit it
+        // followed completed in the loop.
         await publishing?.value
         let started = ContinuousClock.now
         try await collectEmitted()
