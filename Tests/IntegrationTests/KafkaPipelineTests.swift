@@ -77,6 +77,29 @@ struct KafkaPipelineTests {
         #expect(service.status.router.deadLettered == 2)
     }
 
+    @Test("a delivery the broker refuses stops the pipeline with a sink failure; a restart publishes every result exactly once")
+    func refusedDeliveryStopsThenRestartCompletes() async throws {
+        let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
+        let readings = Self.readings(count: 2_000, sensors: 10)
+        try await Self.produce(readings, to: "sensors", cluster: cluster)
+        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        var configuration = PipelineConfiguration(
+            stateDirectory: temporaryDirectory("refused"), kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
+        configuration.checkpointInterval = .milliseconds(100)
+        configuration.stopsAtEndOfInput = true
+        // TOPIC_AUTHORIZATION_FAILED, not retriable: the first produce requests fail for good.
+        try cluster.pushRequestErrors(apiKey: KafkaMockCluster.APIKey.produce, errors: Array(repeating: 29, count: 8))
+        let failing = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        let error = try await #require(throws: SluiceError.self) { try await failing.run() }
+        #expect(error.code == .sinkFailure, "\(error)")
+
+        try cluster.clearRequestErrors(apiKey: KafkaMockCluster.APIKey.produce)
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        let report = ExactlyOnceReport(expected: groundTruth(readings, windowMilliseconds: 10_000), found: Self.parse(output))
+        #expect(report.isExactlyOnce, "\(report)")
+    }
+
     @Test("a restart after a finished replay publishes nothing twice; input after the end of time is late")
     func restartAfterEndOfInput() async throws {
         let cluster = try mockCluster([("sensors", 2), ("sums", 2)])

@@ -247,9 +247,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private func loop() async throws {
         while !control.isStopRequested {
-            if let failure = publisher?.failure {
-                throw SluiceError(.sinkFailure, "the producer failed and cannot continue: \(failure.message)", underlying: failure)
-            }
+            if let failure = publisher?.failure { throw OutboxPublisher.sinkFailure(failure) }
             try publishFailure.raise()
             let (batch, rebalance) = try await pollRecords()
             if !batch.input.isEmpty {
@@ -702,9 +700,12 @@ final class PublishFailure: Sendable {
 
     func set(_ failure: any Error) { error.withLock { if $0 == nil { $0 = failure } } }
 
-    /// Throws the error, if there is one.
+    /// Throws the error, if there is one, as a ``SluiceError`` (`.sinkFailure` unless it is one already).
     func raise() throws {
-        if let failure = error.withLock({ $0 }) { throw failure }
+        guard let failure = error.withLock({ $0 }) else { return }
+        if let failure = failure as? SluiceError { throw failure }
+        if let failure = failure as? KafkaError { throw OutboxPublisher.sinkFailure(failure) }
+        throw SluiceError(.sinkFailure, "publishing a checkpoint's outputs failed: \(failure)", underlying: failure)
     }
 }
 

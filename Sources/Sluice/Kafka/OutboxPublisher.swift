@@ -170,9 +170,16 @@ final class OutboxPublisher: Sendable {
     }
 
     /// Waits until every handed-over record is confirmed (or `timeout` passes).
+    ///
+    /// - Throws: ``SluiceError`` `.sinkFailure` when a delivery failed or the producer hit a fatal error.
     func waitUntilConfirmed(timeout: Duration) async throws {
         try await producer.flush(timeout: timeout)
-        if let failure { throw failure }
+        if let failure { throw Self.sinkFailure(failure) }
+    }
+
+    /// The error a pipeline stops with when its producer failed.
+    static func sinkFailure(_ failure: KafkaError) -> SluiceError {
+        SluiceError(.sinkFailure, "the producer failed and cannot continue: \(failure.message)", underlying: failure)
     }
 
     func close() async {
