@@ -29,6 +29,15 @@ struct KafkaPipelineTests {
                 })
     }
 
+    /// A bounded run against `cluster` (stops at the end of the input), checkpointing every 100 ms.
+    static func boundedConfiguration(_ cluster: KafkaMockCluster, state: String) -> PipelineConfiguration {
+        var configuration = PipelineConfiguration(
+            stateDirectory: temporaryDirectory(state), kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
+        configuration.checkpointInterval = .milliseconds(100)
+        configuration.stopsAtEndOfInput = true
+        return configuration
+    }
+
     static func produce(_ readings: [Reading], extra: [[UInt8]] = [], to topic: String, cluster: KafkaMockCluster) async throws {
         try await produceReadings(readings, malformed: extra, to: topic, bootstrapServers: cluster.bootstrapServers)
     }
@@ -83,10 +92,7 @@ struct KafkaPipelineTests {
         let readings = Self.readings(count: 2_000, sensors: 10)
         try await Self.produce(readings, to: "sensors", cluster: cluster)
         let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
-        var configuration = PipelineConfiguration(
-            stateDirectory: temporaryDirectory("refused"), kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-        configuration.checkpointInterval = .milliseconds(100)
-        configuration.stopsAtEndOfInput = true
+        let configuration = Self.boundedConfiguration(cluster, state: "refused")
         // TOPIC_AUTHORIZATION_FAILED, not retriable: the first produce requests fail for good.
         try cluster.pushRequestErrors(apiKey: KafkaMockCluster.APIKey.produce, errors: Array(repeating: 29, count: 8))
         let failing = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
@@ -106,10 +112,7 @@ struct KafkaPipelineTests {
         let first = Self.readings(count: 1_000, sensors: 10)
         try await Self.produce(first, to: "sensors", cluster: cluster)
         let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
-        var configuration = PipelineConfiguration(
-            stateDirectory: temporaryDirectory("restart"), kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-        configuration.checkpointInterval = .milliseconds(100)
-        configuration.stopsAtEndOfInput = true
+        let configuration = Self.boundedConfiguration(cluster, state: "restart")
         try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
         // The replay closed every window for good; records that come later are late, not new results.
         let second = Self.readings(count: 100, sensors: 10, start: 1_700_001_000)
