@@ -632,6 +632,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     }
 
     private func closeClients() async {
+        // After a failure a checkpoint may still be committing on the checkpoint thread, with the
+        // store open: `run()` returns once it is done, so that a restart in the same process
+        // finds the state directory free and the commit's outcome settled.
+        if let checkpoint = inFlight {
+            inFlight = nil
+            _ = try? await checkpoint.commit.value
+        }
         // After a failure a publish may be blocked on a full producer queue: closing the
         // producer stops it (its records stay in the outbox, for the next start to publish).
         let lastPublish = publishing
