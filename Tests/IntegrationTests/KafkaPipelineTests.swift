@@ -86,8 +86,24 @@ struct KafkaPipelineTests {
         #expect(service.status.router.deadLettered == 2)
     }
 
-    @Test("a delivery the broker refuses stops the pipeline with a sink failure")
-    func refusedDeliveryStopsThePipeline() async throws {
+    @Test("partitions that never had a record do not make a restart refuse for lost state")
+    func emptyPartitionsDoNotLookLikeLostState() async throws {
+        // One sensor: its readings all go to one of the four partitions; three stay empty.
+        let cluster = try mockCluster([("sensors", 4), ("sums", 2)])
+        let readings = Self.readings(count: 200, sensors: 1)
+        try await Self.produce(readings, to: "sensors", cluster: cluster)
+        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        let configuration = Self.boundedConfiguration(cluster, state: "empty-partitions")
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        // Offsets committed for partitions with nothing applied made this restart throw missingState.
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        let report = ExactlyOnceReport(expected: groundTruth(readings, windowMilliseconds: 10_000), found: Self.parse(output))
+        #expect(report.isExactlyOnce, "\(report)")
+    }
+
+    @Test("a delivery the broker refuses stops the pipeline with a sink failure; a restart publishes every result exactly once")
+    func refusedDeliveryStopsThenRestartCompletes() async throws {
         let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
         let readings = Self.readings(count: 2_000, sensors: 10)
         try await Self.produce(readings, to: "sensors", cluster: cluster)
@@ -99,6 +115,12 @@ struct KafkaPipelineTests {
         let error = try await #require(throws: SluiceError.self) { try await failing.run() }
         #expect(error.code == .sinkFailure, "\(error)")
         #expect(error.message.contains("TOPIC_AUTHORIZATION_FAILED") || error.message.contains("authorization"), "\(error)")
+
+        try cluster.clearRequestErrors(apiKey: KafkaMockCluster.APIKey.produce)
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        let report = ExactlyOnceReport(expected: groundTruth(readings, windowMilliseconds: 10_000), found: Self.parse(output))
+        #expect(report.isExactlyOnce, "\(report)")
     }
 
     @Test("a restart after a finished replay publishes nothing twice; input after the end of time is late")

@@ -531,7 +531,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         }
         inFlight = InFlightCheckpoint(
             id: id, commit: commit, isCommitted: flag, outbox: pendingOutbox, handlers: pendingHandlers,
-            offsets: positions.filter { $0.value >= 0 }, pause: ContinuousClock.now - started,
+            offsets: Self.appliedOffsets(prepared.mapValues(\.progress.nextOffset)), pause: ContinuousClock.now - started,
             keys: prepared.values.reduce(0) { $0 + $1.keys.count })
         pendingOutbox.removeAll(keepingCapacity: true)
         pendingHandlers.removeAll()
@@ -614,7 +614,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             try await finishPublishing()
         }
         if let consumer {
-            let offsets = positions.filter { $0.value >= 0 }
+            let offsets = Self.appliedOffsets(await router.nextOffsets())
             if !offsets.isEmpty {
                 try? await consumer.commit(Self.kafkaOffsets(offsets))
             }
@@ -688,6 +688,14 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             return status
         }
         metrics.observe(snapshot, now: clock.now())
+    }
+
+    /// The offsets to commit to the group: only partitions with a record applied. A partition
+    /// read from its start with nothing applied yet has no progress in the store (next offset
+    /// -1); committing its start offset made a restart take it for a partition whose state was
+    /// lost (`missingState`), seen after a failure that came before its first record.
+    static func appliedOffsets(_ nextOffsets: [InputPartition: Int64]) -> [InputPartition: Int64] {
+        nextOffsets.filter { $0.value >= 0 }
     }
 
     private static func topicPartition(_ partition: InputPartition) -> KafkaTopicPartition {
