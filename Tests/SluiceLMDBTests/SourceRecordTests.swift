@@ -33,11 +33,17 @@ struct SourceRecordTests {
             let record = batch.record(at: index)
             #expect(record.key == item.key)
             #expect(record.value == item.value)
-            #expect(Array(batch.valueBytes(at: index)) == item.value)
             #expect(record.offset == Int64(index))
             #expect(record.partition == InputPartition(topic: "t", partition: item.partition))
             #expect(record.timestamp == (item.key == nil ? nil : EventTime(millisecondsSinceEpoch: Int64(index) * 10)))
         }
+        // The decoder's path to the values reads the same bytes, in order.
+        var values: [[UInt8]] = []
+        batch.forEachValue { index, bytes in
+            #expect(index == values.count)
+            values.append(Array(bytes))
+        }
+        #expect(values == items.map(\.value))
         // One partition entry per run of records from one partition.
         #expect(batch.partitions.map(\.partition) == [0, 1, 2, 3])
     }

@@ -38,11 +38,7 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         let timeOf: (Processor.Input, Int) -> EventTime?
         switch logic.eventTime {
         case .extract(let extract): timeOf = { input, _ in extract(input) }
-        case .recordTimestamp:
-            timeOf = { _, index in
-                let milliseconds = input.entries[index].timestamp
-                return milliseconds == .min ? nil : EventTime(millisecondsSinceEpoch: milliseconds)
-            }
+        case .recordTimestamp: timeOf = { _, index in input.timestamp(at: index) }
         case .processingTime: timeOf = { _, _ in nil }
         }
         let key = logic.key

@@ -37,10 +37,6 @@ package struct InputBatch: Sendable {
     @inlinable package var count: Int { entries.count }
     @inlinable package var isEmpty: Bool { entries.isEmpty }
 
-    /// The partition record `index` came from.
-    @inlinable
-    func partition(at index: Int) -> InputPartition { partitions[Int(entries[index].partition)] }
-
     /// Calls `body` with each record's index and value bytes, in order.
     @inlinable
     func forEachValue(_ body: (Int, UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -54,11 +50,11 @@ package struct InputBatch: Sendable {
         }
     }
 
-    /// The value's bytes of record `index`, valid while the batch is.
+    /// The timestamp of record `index`, if it has one.
     @inlinable
-    func valueBytes(at index: Int) -> UnsafeRawBufferPointer {
-        let entry = entries[index]
-        return UnsafeRawBufferPointer(start: bases[Int(entry.buffer)] + Int(entry.value.start), count: Int(entry.value.count))
+    func timestamp(at index: Int) -> EventTime? {
+        let milliseconds = entries[index].timestamp
+        return milliseconds == .min ? nil : EventTime(millisecondsSinceEpoch: milliseconds)
     }
 
     /// Record `index` as a ``SourceRecord`` sharing the batch's buffer.
@@ -66,8 +62,7 @@ package struct InputBatch: Sendable {
     func record(at index: Int) -> SourceRecord {
         let entry = entries[index]
         return SourceRecord(
-            partition: partitions[Int(entry.partition)], offset: entry.offset,
-            timestamp: entry.timestamp == .min ? nil : EventTime(millisecondsSinceEpoch: entry.timestamp),
+            partition: partitions[Int(entry.partition)], offset: entry.offset, timestamp: timestamp(at: index),
             bytes: RecordBytes(storage: buffers[Int(entry.buffer)], key: entry.key.count < 0 ? nil : entry.key, value: entry.value))
     }
 

@@ -298,16 +298,17 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 // (started as soon as the one before it returned) while the next batch is copied and
                 // decoded, and both while the router applies this one. Not across a rebalance,
                 // which changes what is read.
-                let settings = (maxRecords: configuration.maxPollRecords, timeout: configuration.pollTimeout)
-                let fetching = polled.following ?? Task { try await consumer.poll(maxRecords: settings.maxRecords, timeout: settings.timeout) }
+                let maxRecords = configuration.maxPollRecords
+                let timeout = configuration.pollTimeout
+                let startPoll = { @Sendable in Task { try await consumer.poll(maxRecords: maxRecords, timeout: timeout) } }
+                let fetching = polled.following ?? startPoll()
                 let logic = self.logic
                 let decode = definition.engine.decode
                 let control = self.control
                 nextPoll = Task {
                     let fetched = try await fetching.value
                     let following: Task<KafkaPollResult, any Error>? =
-                        fetched.rebalance == nil && !control.isStopRequested
-                        ? Task { try await consumer.poll(maxRecords: settings.maxRecords, timeout: settings.timeout) } : nil
+                        fetched.rebalance == nil && !control.isStopRequested ? startPoll() : nil
                     return Self.decode(fetched, next: following, logic: logic, decode: decode)
                 }
             }
