@@ -28,10 +28,13 @@ final class BinaryStateWriter {
 
     /// Names in order of first use, each with a number, found by a scan while there are at
     /// most 16 and by a dictionary after that.
-    struct NameList {
-        private(set) var names: [String] = []
-        private var numbers: [Int] = []
-        private var lookup: [String: Int] = [:]
+    ///
+    /// A class, held by a constant: a lookup in a struct stored in the writer copied the struct
+    /// first (a retain and release of each of its three buffers, per field written).
+    final class NameList {
+        @exclusivity(unchecked) private(set) var names: [String] = []
+        @exclusivity(unchecked) private var numbers: [Int] = []
+        @exclusivity(unchecked) private var lookup: [String: Int] = [:]
 
         @inline(__always)
         func number(of name: String) -> Int? {
@@ -46,7 +49,7 @@ final class BinaryStateWriter {
             return lookup[name]
         }
 
-        mutating func append(_ name: String, number: Int) {
+        func append(_ name: String, number: Int) {
             names.append(name)
             numbers.append(number)
             if names.count > 16 {
@@ -58,7 +61,7 @@ final class BinaryStateWriter {
             }
         }
 
-        mutating func removeAll() {
+        func removeAll() {
             names.removeAll(keepingCapacity: true)
             numbers.removeAll(keepingCapacity: true)
             lookup.removeAll(keepingCapacity: true)
@@ -67,13 +70,14 @@ final class BinaryStateWriter {
 
     @exclusivity(unchecked) var body: [UInt8] = []
     /// The key names the document holds itself, numbered by their entries' field.
-    @exclusivity(unchecked) private(set) var documentNames = NameList()
+    let documentNames = NameList()
     /// With a key table: the table's names this writer has used, numbered by field (kept across documents).
-    @exclusivity(unchecked) private var tableNames = NameList()
-    /// With a key table: whether names of a `CodingKey` type go into the table (by type).
-    @exclusivity(unchecked) private var sharesNamesOf: [ObjectIdentifier: Bool] = [:]
-    @exclusivity(unchecked) private var lastKeyType: ObjectIdentifier?
-    @exclusivity(unchecked) private var lastKeyTypeShares = false
+    private let tableNames = NameList()
+    /// With a key table: the key types this writer met and whether their names go into the
+    /// table, found by a scan (a state's schema has few key types; a scan compares words where
+    /// a dictionary hashes), the last one first.
+    @exclusivity(unchecked) private var keyTypes: [(type: ObjectIdentifier, sharesNames: Bool)] = []
+    @exclusivity(unchecked) private var lastKeyType: (type: ObjectIdentifier, sharesNames: Bool)?
     /// With a key table that refused a name for lack of room: its names and indexes.
     @exclusivity(unchecked) private var fullTable: [String: Int]?
     @exclusivity(unchecked) private(set) var slots: [Slot] = []
@@ -126,15 +130,9 @@ final class BinaryStateWriter {
         // what this writer encoded before: the same value and table give the same bytes.
         if sharesNames(of: keyType) {
             if let field = tableNames.number(of: name) { return field }
-            if let fullTable {
-                if let index = fullTable[name] { return 2 * index + 1 }
-            } else if let index = keyTable.index(of: name) {
+            if let index = tableIndex(of: name, in: keyTable) {
                 tableNames.append(name, number: 2 * index + 1)
                 return 2 * index + 1
-            } else {
-                // Full: it will not change again, so look names up in a copy, without the lock.
-                fullTable = keyTable.indexes
-                if let index = fullTable?[name] { return 2 * index + 1 }
             }
         }
         if let field = documentNames.number(of: name) { return field }
@@ -142,24 +140,29 @@ final class BinaryStateWriter {
         return 2 * documentNames.names.count
     }
 
+    /// The index of `name` in the key table, or `nil` when the table is full without it.
+    private func tableIndex(of name: String, in keyTable: BinaryStateKeyTable) -> Int? {
+        if let fullTable { return fullTable[name] }
+        if let index = keyTable.index(of: name) { return index }
+        // Full: it will not change again, so look names up in a copy, without the lock.
+        fullTable = keyTable.indexes
+        return fullTable?[name]
+    }
+
     /// Whether names of `Key` go into the key table: the names of a type's fields do, but not
     /// the keys of a `Dictionary` with `String` (or `CodingKeyRepresentable`) keys, which are
-    /// data, not a schema (they would grow the table without bound). Decided once per type;
-    /// the last type asked about is checked first, since a value's fields come one after another.
+    /// data, not a schema (they would grow the table without bound). Decided once per type.
     @inline(__always)
     private func sharesNames<Key: CodingKey>(of keyType: Key.Type) -> Bool {
         let id = ObjectIdentifier(keyType)
-        if id == lastKeyType { return lastKeyTypeShares }
-        let shares: Bool
-        if let known = sharesNamesOf[id] {
-            shares = known
-        } else {
-            shares = String(reflecting: keyType) != "Swift._DictionaryCodingKey"
-            sharesNamesOf[id] = shares
-        }
-        lastKeyType = id
-        lastKeyTypeShares = shares
-        return shares
+        if let lastKeyType, lastKeyType.type == id { return lastKeyType.sharesNames }
+        let known = keyTypes.first { $0.type == id } ?? {
+            let added = (type: id, sharesNames: String(reflecting: keyType) != "Swift._DictionaryCodingKey")
+            keyTypes.append(added)
+            return added
+        }()
+        lastKeyType = known
+        return known.sharesNames
     }
 
     // MARK: Slots
