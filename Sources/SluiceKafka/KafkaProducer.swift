@@ -118,6 +118,50 @@ public final class KafkaProducer: Sendable {
         return (0..<UInt64(records.count)).map { first + $0 }
     }
 
+    /// Enqueues the records of `batch` in order and returns their ids, one per record in order.
+    ///
+    /// As ``send(contentsOf:)-([KafkaOutgoingRecord])``, reading each record's key, value and
+    /// headers from the batch's one buffer.
+    ///
+    /// - Throws: as ``send(_:)``; records before the one that failed were enqueued.
+    @discardableResult
+    public func send(contentsOf batch: KafkaOutgoingBatch) async throws -> Range<UInt64> {
+        try checkOpen()
+        guard !batch.isEmpty else { return 0..<0 }
+        let first = nextID.add(UInt64(batch.count), ordering: .relaxed).oldValue
+        let client = client
+        let deliveryLoop = deliveryLoop
+        let topics = topicHandles
+        try await sendThread.run { () throws -> Void in
+            try deliveryLoop.servingOnThisThread { serve in
+                // Each distinct topic of the batch is looked up once, not once per record.
+                let handles = batch.topics.map { topics.handle(named: $0) }
+                try batch.bytes.withUnsafeBytes { bytes in
+                    try batch.entries.withUnsafeBufferPointer { entries in
+                        for offset in entries.indices {
+                            let entry = entries[offset]
+                            let id = first + UInt64(offset)
+                            let topic = Int(entry.topic)
+                            let key = entry.keyCount < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[entry.keyStart..<entry.keyStart + entry.keyCount])
+                            let value = UnsafeRawBufferPointer(rebasing: bytes[entry.valueStart..<entry.valueStart + entry.valueCount])
+                            try Self.produce(
+                                id: id, topicName: batch.topics[topic], topicHandle: handles[topic], client: client, serve: serve
+                            ) { destination in
+                                let headers = entry.headerCount == 0 ? nil : Self.headers(of: entry, in: batch, bytes: bytes)
+                                return Self.produceva(
+                                    to: destination, partition: entry.partition < 0 ? nil : entry.partition, key: key, value: value,
+                                    headers: headers, id: id, handle: client.handle)
+                            }
+                            if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
+                        }
+                    }
+                }
+                serve.handOutQueued(waitingUpTo: 0)
+            }
+        }
+        return first..<first + UInt64(batch.count)
+    }
+
     /// Waits until every record sent so far has a delivery report (delivered or failed).
     ///
     /// - Throws: ``KafkaError/Code/timeout`` when records remain after `timeout`.
@@ -207,16 +251,50 @@ public final class KafkaProducer: Sendable {
         _ record: UnsafePointer<KafkaOutgoingRecord>, id: UInt64, client: RDKafkaClient, topics: RDKafkaTopicHandles,
         serve: DeliveryLoop.Server
     ) throws {
-        let topic = topics.handle(forTopicOf: record)
+        try produce(
+            id: id, topicName: record.pointee.topic, topicHandle: topics.handle(forTopicOf: record), client: client, serve: serve
+        ) { destination in
+            withValueBytes(of: record) { value in
+                withKeyBytes(of: record) { key in
+                    produceva(
+                        to: destination, partition: record.pointee.partition, key: key, value: value,
+                        headers: headers(of: record.pointee.headers), id: id, handle: client.handle)
+                }
+            }
+        }
+    }
+
+    /// Calls `attempt` with the record's destination (its topic's handle, else its name) until
+    /// librdkafka takes the record, handing out delivery reports while librdkafka's queue is full.
+    /// The name is only made when needed: with a handle, not even a retain of it per record.
+    @inline(__always)
+    private static func produce(
+        id: UInt64, topicName: @autoclosure () -> String, topicHandle: OpaquePointer?, client: RDKafkaClient,
+        serve: DeliveryLoop.Server,
+        attempt: (rd_kafka_vu_t) -> OpaquePointer?
+    ) throws {
         while true {
             // No record is enqueued once close has begun (close flushes only what came before),
             // also not after waiting for queue space.
             if client.context.isClosing.load(ordering: .relaxed) {
-                throw KafkaError(.closed, "the producer closed before \(record.pointee.topic) record \(id) was sent")
+                throw KafkaError(.closed, "the producer closed before \(topicName()) record \(id) was sent")
             }
-            guard let error = produceva(record, topic: topic, id: id, handle: client.handle) else { return }
+            let error: OpaquePointer?
+            var destination = rd_kafka_vu_t()
+            if let topicHandle {
+                destination.vtype = RD_KAFKA_VTYPE_RKT
+                destination.u.rkt = topicHandle
+                error = attempt(destination)
+            } else {
+                error = topicName().withCString { name in
+                    destination.vtype = RD_KAFKA_VTYPE_TOPIC
+                    destination.u.cstr = name
+                    return attempt(destination)
+                }
+            }
+            guard let error else { return }
             guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                throw KafkaError.consuming(error, "sending to \(record.pointee.topic)")
+                throw KafkaError.consuming(error, "sending to \(topicName())")
             }
             rd_kafka_error_destroy(error)
             // Room appears as delivery reports are handed out (librdkafka then frees the records).
@@ -224,76 +302,75 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Calls `rd_kafka_produceva` with the `topic` handle, or else with the record's topic
-    /// name; returns its error, if any.
-    @inline(__always)
-    private static func produceva(
-        _ record: UnsafePointer<KafkaOutgoingRecord>, topic: OpaquePointer?, id: UInt64, handle: OpaquePointer
-    ) -> OpaquePointer? {
-        var destination = rd_kafka_vu_t()
-        if let topic {
-            destination.vtype = RD_KAFKA_VTYPE_RKT
-            destination.u.rkt = topic
-            return produceva(record, to: destination, id: id, handle: handle)
+    /// librdkafka headers holding `headers`, or `nil` when there are none.
+    private static func headers(of headers: [KafkaHeader]) -> OpaquePointer? {
+        guard !headers.isEmpty else { return nil }
+        let list = rd_kafka_headers_new(headers.count)
+        for header in headers {
+            header.name.withCString { name in
+                header.value.withUnsafeBytes { value in
+                    _ = rd_kafka_header_add(list, name, -1, value.baseAddress, value.count)
+                }
+            }
         }
-        return record.pointee.topic.withCString { name in
-            destination.vtype = RD_KAFKA_VTYPE_TOPIC
-            destination.u.cstr = name
-            return produceva(record, to: destination, id: id, handle: handle)
-        }
+        return list
     }
 
+    /// librdkafka headers holding the headers of a batch's `entry`.
+    private static func headers(
+        of entry: KafkaOutgoingBatch.Entry, in batch: KafkaOutgoingBatch, bytes: UnsafeRawBufferPointer
+    ) -> OpaquePointer? {
+        let list = rd_kafka_headers_new(Int(entry.headerCount))
+        for header in batch.headers[Int(entry.headerStart)..<Int(entry.headerStart + entry.headerCount)] {
+            let name = (bytes.baseAddress! + header.nameStart).assumingMemoryBound(to: CChar.self)
+            _ = rd_kafka_header_add(
+                list, name, header.nameCount, header.valueCount == 0 ? nil : bytes.baseAddress! + header.valueStart,
+                header.valueCount)
+        }
+        return list
+    }
+
+    /// Calls `rd_kafka_produceva` and returns its error, if any. On success librdkafka owns
+    /// `headers`; on failure they are destroyed here.
     @inline(__always)
     private static func produceva(
-        _ record: UnsafePointer<KafkaOutgoingRecord>, to destination: rd_kafka_vu_t, id: UInt64, handle: OpaquePointer
+        to destination: rd_kafka_vu_t, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
+        headers: OpaquePointer?, id: UInt64, handle: OpaquePointer
     ) -> OpaquePointer? {
-        var headers: OpaquePointer?
-        if !record.pointee.headers.isEmpty {
-            headers = rd_kafka_headers_new(record.pointee.headers.count)
-            for header in record.pointee.headers {
-                header.name.withCString { name in
-                    header.value.withUnsafeBytes { value in
-                        _ = rd_kafka_header_add(headers, name, -1, value.baseAddress, value.count)
-                    }
+        let error = withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+            var count = 0
+            func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                var vu = rd_kafka_vu_t()
+                vu.vtype = type
+                fill(&vu)
+                (vus.baseAddress! + count).initialize(to: vu)
+                count += 1
+            }
+            vus.baseAddress!.initialize(to: destination)
+            count += 1
+            if let partition {
+                append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+            }
+            append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+            append(RD_KAFKA_VTYPE_VALUE) {
+                // An empty value goes without an address: librdkafka sends it as a null value.
+                $0.u.mem.ptr = value.isEmpty ? nil : UnsafeMutableRawPointer(mutating: value.baseAddress)
+                $0.u.mem.size = value.count
+            }
+            if let key {
+                append(RD_KAFKA_VTYPE_KEY) {
+                    // An empty key needs an address, or librdkafka sends no key: any valid one
+                    // will do (none of it is read), such as this call's own scratch space.
+                    $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress) ?? UnsafeMutableRawPointer(vus.baseAddress!)
+                    $0.u.mem.size = key.count
                 }
             }
-        }
-        let error = withValueBytes(of: record) { value in
-            withKeyBytes(of: record) { key in
-                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
-                    var count = 0
-                    func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                        var vu = rd_kafka_vu_t()
-                        vu.vtype = type
-                        fill(&vu)
-                        (vus.baseAddress! + count).initialize(to: vu)
-                        count += 1
-                    }
-                    vus.baseAddress!.initialize(to: destination)
-                    count += 1
-                    if let partition = record.pointee.partition {
-                        append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
-                    }
-                    append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                    append(RD_KAFKA_VTYPE_VALUE) {
-                        $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                        $0.u.mem.size = value.count
-                    }
-                    if let key {
-                        append(RD_KAFKA_VTYPE_KEY) {
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                            $0.u.mem.size = key.count
-                        }
-                    }
-                    append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id)) }
-                    if let headers {
-                        append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
-                    }
-                    return rd_kafka_produceva(handle, vus.baseAddress, count)
-                }
+            append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(id)) }
+            if let headers {
+                append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
             }
+            return rd_kafka_produceva(handle, vus.baseAddress, count)
         }
-        // On success librdkafka owns the headers; on failure they are still ours.
         if error != nil, let headers { rd_kafka_headers_destroy(headers) }
         return error
     }

@@ -34,12 +34,17 @@ struct Report {
 
     mutating func addProduce(_ result: ProduceComparison, records: Int, partitions: Int, batch: Int) {
         transport.add([
-            "produce (send(contentsOf:) ×\(batch), flush)", Format.count(records), "\(partitions)", Format.rate(result.cMedian.recordsPerSecond),
-            Format.rate(result.swiftMedian.recordsPerSecond), Format.ratio(result.ratio), Format.seconds(result.cMedian.cpuSeconds),
-            Format.seconds(result.swiftMedian.cpuSeconds),
+            "produce (send(contentsOf: [KafkaOutgoingRecord]) ×\(batch), flush)", Format.count(records), "\(partitions)",
+            Format.rate(result.cMedian.recordsPerSecond), Format.rate(result.swiftMedian.recordsPerSecond), Format.ratio(result.ratio),
+            Format.seconds(result.cMedian.cpuSeconds), Format.seconds(result.swiftMedian.cpuSeconds),
         ])
-        notes.append(
-            "produce rounds: C \(result.c.map { Format.rate($0.recordsPerSecond) }.joined(separator: ", ")); Swift \(result.swift.map { Format.rate($0.recordsPerSecond) }.joined(separator: ", "))")
+        transport.add([
+            "produce (send(contentsOf: KafkaOutgoingBatch) ×\(batch), flush)", Format.count(records), "\(partitions)",
+            Format.rate(result.cMedian.recordsPerSecond), Format.rate(result.swiftBatchMedian.recordsPerSecond),
+            Format.ratio(result.batchRatio), Format.seconds(result.cMedian.cpuSeconds), Format.seconds(result.swiftBatchMedian.cpuSeconds),
+        ])
+        func rates(_ runs: [LoopResult]) -> String { runs.map { Format.rate($0.recordsPerSecond) }.joined(separator: ", ") }
+        notes.append("produce rounds: C \(rates(result.c)); Swift records \(rates(result.swift)); Swift batch \(rates(result.swiftBatch))")
     }
 
     mutating func addIoT(_ report: IoTReport) {

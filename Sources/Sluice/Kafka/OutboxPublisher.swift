@@ -74,48 +74,64 @@ final class OutboxPublisher: Sendable {
     /// Hands entries to the producer, in order. `crashPoints` may abort halfway.
     func publish(_ entries: [OutboxEntry], crashPoints: CrashPointSchedule) async throws {
         guard !entries.isEmpty else { return }
-        // One writer header per input partition, not one string per record.
-        var writerHeaders: [InputPartition: KafkaHeader] = [:]
-        let records = entries.map { entry in
-            var headers = entry.headers.map { KafkaHeader(name: $0.name, value: $0.value) }
-            headers.reserveCapacity(headers.count + 2)
-            if let writer = writerHeaders[entry.key.writer] {
-                headers.append(writer)
-            } else {
-                let writer = KafkaHeader(
-                    name: Self.writerHeader, value: Array(Self.writerName(applicationID: applicationID, partition: entry.key.writer).utf8))
-                writerHeaders[entry.key.writer] = writer
-                headers.append(writer)
-            }
-            headers.append(KafkaHeader(name: Self.sequenceHeader, value: Self.decimalDigits(entry.key.sequence)))
-            return KafkaOutgoingRecord(
-                topic: entry.destination.topic, partition: entry.destination.partition, key: entry.recordKey,
-                value: entry.recordValue, headers: headers)
-        }
-        let half = crashPoints.isArmed ? records.count / 2 : records.count
-        let firstIDs = try await producer.send(contentsOf: Array(records[..<half]))
+        let half = crashPoints.isArmed ? entries.count / 2 : entries.count
+        var writerNames: [InputPartition: [UInt8]] = [:]
+        let firstIDs = try await producer.send(contentsOf: batch(of: entries[..<half], writerNames: &writerNames))
         register(firstIDs, for: entries[..<half])
-        if half < records.count {
+        if half < entries.count {
             crashPoints.reach(.midPublish)
-            let restIDs = try await producer.send(contentsOf: Array(records[half...]))
+            let restIDs = try await producer.send(contentsOf: batch(of: entries[half...], writerNames: &writerNames))
             register(restIDs, for: entries[half...])
         }
     }
 
-    /// `value` in decimal ASCII, as `Array(String(value).utf8)` without the string.
-    static func decimalDigits(_ value: UInt64) -> [UInt8] {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        var rest = value
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        digits.reverse()
-        return digits
+    /// The records of `entries`, each with the user's headers and then the writer and sequence
+    /// headers, in one batch: no arrays of its own per record.
+    private func batch(of entries: ArraySlice<OutboxEntry>, writerNames: inout [InputPartition: [UInt8]]) -> KafkaOutgoingBatch {
+        var bytes = 0
+        for entry in entries { bytes += (entry.recordKey?.count ?? 0) + entry.recordValue.count + 64 }
+        var batch = KafkaOutgoingBatch(reservingCapacity: entries.count, bytes: bytes)
+        for entry in entries {
+            let topic = entry.destination.topic
+            let partition = entry.destination.partition
+            if let key = entry.recordKey {
+                batch.append(topic: topic, partition: partition, key: key, value: entry.recordValue)
+            } else {
+                batch.append(topic: topic, partition: partition, value: entry.recordValue)
+            }
+            for header in entry.headers { batch.addHeader(name: header.name, value: header.value) }
+            // One writer name per input partition, not one string per record.
+            let writer = entry.key.writer
+            if writerNames[writer] == nil {
+                writerNames[writer] = Array(Self.writerName(applicationID: applicationID, partition: writer).utf8)
+            }
+            batch.addHeader(name: Self.writerHeader, value: writerNames[writer]!)
+            Self.withDecimalDigits(of: entry.key.sequence) { batch.addHeader(name: Self.sequenceHeader, value: $0) }
+        }
+        return batch
     }
 
-    private func register(_ ids: [UInt64], for entries: ArraySlice<OutboxEntry>) {
+    /// `value` in decimal ASCII, as `Array(String(value).utf8)`.
+    static func decimalDigits(_ value: UInt64) -> [UInt8] {
+        withDecimalDigits(of: value) { Array($0) }
+    }
+
+    /// Calls `body` with `value` in decimal ASCII, written on the stack.
+    static func withDecimalDigits<R>(of value: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        // UInt64.max has 20 digits.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var start = buffer.count
+            var rest = value
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[start...])))
+        }
+    }
+
+    private func register(_ ids: Range<UInt64>, for entries: ArraySlice<OutboxEntry>) {
         let sentAt = ContinuousClock.now
         tracking.withLock { tracking in
             for (id, entry) in zip(ids, entries) {

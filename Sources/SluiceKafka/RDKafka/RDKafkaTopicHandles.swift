@@ -33,6 +33,12 @@ final class RDKafkaTopicHandles: @unchecked Sendable {
         return lookUp(record.pointee.topic)
     }
 
+    /// The handle of topic `name`, or `nil` when it has none (send by name then).
+    func handle(named name: String) -> OpaquePointer? {
+        if let last, name == last.name { return last.handle }
+        return lookUp(name)
+    }
+
     private func lookUp(_ name: String) -> OpaquePointer? {
         if let handle = handles[name] {
             last = (name, handle)
