@@ -45,6 +45,12 @@ struct Report {
         ])
         func rates(_ runs: [LoopResult]) -> String { runs.map { Format.rate($0.recordsPerSecond) }.joined(separator: ", ") }
         notes.append("produce rounds: C \(rates(result.c)); Swift records \(rates(result.swift)); Swift batch \(rates(result.swiftBatch))")
+        func roundRatios(_ runs: [LoopResult]) -> String {
+            let ratios = zip(runs, result.c).map { $0.recordsPerSecond / $1.recordsPerSecond }.sorted()
+            guard let low = ratios.first, let high = ratios.last else { return "-" }
+            return "median \(Format.ratio(ratios[ratios.count / 2])), \(Format.ratio(low))–\(Format.ratio(high))"
+        }
+        notes.append("produce ratios of each round's runs (the spread is the machine's noise): records \(roundRatios(result.swift)); batch \(roundRatios(result.swiftBatch))")
     }
 
     mutating func addIoT(_ report: IoTReport) {

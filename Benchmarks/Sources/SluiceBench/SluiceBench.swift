@@ -108,6 +108,8 @@ struct AllCommand: AsyncParsableCommand {
         commandName: "all", abstract: "produce, consume, iot (1,000 and 100,000 sensors) and recovery, in one table.")
     @OptionGroup var common: CommonOptions
     @Option(help: "Records for the producer comparison.") var produceRecords: Int = 1_000_000
+    @Option(help: "Rounds of the producer comparison (short runs on a shared machine: more rounds than the others).")
+    var produceRounds: Int = 9
     @Option(help: "Sensor counts for the IoT job.") var sensors: [Int] = [1_000, 100_000]
     @Option(help: "How the job decodes readings (repeatable): codable, fields.") var decoding: [IoTJob.Decoding] = IoTJob.Decoding.allCases
     @Option(help: "Keys in state for the recovery measurement (0 skips it).") var keys: Int = 1_000_000
@@ -121,7 +123,7 @@ struct AllCommand: AsyncParsableCommand {
         let produceRecords = min(produceRecords, common.records)
         let producePartitions = TopicSizing.partitions(forRecords: produceRecords)
         let produce = try await ProduceComparison.run(
-            records: produceRecords, sensors: 1_000, partitions: producePartitions, rounds: common.rounds, batch: 10_000,
+            records: produceRecords, sensors: 1_000, partitions: producePartitions, rounds: produceRounds, batch: 10_000,
             broker: broker, logger: common.logger)
         report.addProduce(produce, records: produceRecords, partitions: producePartitions, batch: 10_000)
         var correct = true
