@@ -23,8 +23,8 @@ public struct KafkaOutgoingBatch: Sendable, RandomAccessCollection {
     struct Entry {
         /// Index into ``topics``.
         var topic: Int32
-        /// The destination partition, or -1 to let the partitioner choose.
-        var partition: Int32
+        /// The destination partition, or `nil` to let the partitioner choose.
+        var partition: Int32?
         var keyStart: Int
         /// -1: no key (distinct from an empty key).
         var keyCount: Int
@@ -108,8 +108,8 @@ public struct KafkaOutgoingBatch: Sendable, RandomAccessCollection {
         topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer, headers: [KafkaHeader]
     ) {
         var entry = Entry(
-            topic: topicIndex(of: topic), partition: partition ?? -1, keyStart: bytes.count, keyCount: -1,
-            valueStart: 0, valueCount: value.count, headerStart: Int32(truncatingIfNeeded: self.headers.count), headerCount: 0)
+            topic: topicIndex(of: topic), partition: partition, keyStart: bytes.count, keyCount: -1,
+            valueStart: 0, valueCount: value.count, headerStart: Int32(self.headers.count), headerCount: 0)
         if let key {
             entry.keyCount = key.count
             bytes.append(contentsOf: key)
@@ -165,13 +165,13 @@ public struct KafkaOutgoingBatch: Sendable, RandomAccessCollection {
     public subscript(position: Int) -> KafkaOutgoingRecord {
         let entry = entries[position]
         let key = entry.keyCount < 0 ? nil : Array(bytes[entry.keyStart..<entry.keyStart + entry.keyCount])
-        let headers = self.headers[Int(entry.headerStart)..<Int(entry.headerStart + entry.headerCount)].map { header in
+        let headers = self.headers[Int(entry.headerStart)..<Int(entry.headerStart) + Int(entry.headerCount)].map { header in
             KafkaHeader(
                 name: String(decoding: bytes[header.nameStart..<header.nameStart + header.nameCount], as: UTF8.self),
                 value: Array(bytes[header.valueStart..<header.valueStart + header.valueCount]))
         }
         return KafkaOutgoingRecord(
-            topic: topics[Int(entry.topic)], partition: entry.partition < 0 ? nil : entry.partition, key: key,
+            topic: topics[Int(entry.topic)], partition: entry.partition, key: key,
             value: Array(bytes[entry.valueStart..<entry.valueStart + entry.valueCount]), headers: headers)
     }
 
@@ -180,10 +180,10 @@ public struct KafkaOutgoingBatch: Sendable, RandomAccessCollection {
     /// The index of `topic` in ``topics``, added if new. Records of a batch mostly share a
     /// topic: the last one is compared first.
     private mutating func topicIndex(of topic: String) -> Int32 {
-        if let last = topics.indices.last, topics[last] == topic { return Int32(truncatingIfNeeded: last) }
-        if let index = topics.firstIndex(of: topic) { return Int32(truncatingIfNeeded: index) }
+        if let last = topics.indices.last, topics[last] == topic { return Int32(last) }
+        if let index = topics.firstIndex(of: topic) { return Int32(index) }
         topics.append(topic)
-        return Int32(truncatingIfNeeded: topics.count - 1)
+        return Int32(topics.count - 1)
     }
 
     /// Calls `body` with the bytes of `collection`, in place when they are contiguous.

@@ -86,6 +86,8 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues `records` in order and returns their ids, in the same order.
     ///
+    /// ``send(contentsOf:)-(KafkaOutgoingBatch)`` sends records stored in one buffer instead.
+    ///
     /// The records are handed to librdkafka on the producer's send thread, which also hands
     /// out the delivery reports queued meanwhile, as a C loop calling `rd_kafka_poll` between
     /// sends would: librdkafka then frees its copies of delivered records on the thread that
@@ -149,8 +151,8 @@ public final class KafkaProducer: Sendable {
                             ) { destination in
                                 let headers = entry.headerCount == 0 ? nil : Self.headers(of: entry, in: batch, bytes: bytes)
                                 return Self.produceva(
-                                    to: destination, partition: entry.partition < 0 ? nil : entry.partition, key: key, value: value,
-                                    headers: headers, id: id, handle: client.handle)
+                                    to: destination, partition: entry.partition, key: key, value: value, headers: headers, id: id,
+                                    handle: client.handle)
                             }
                             if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
                         }
@@ -307,10 +309,9 @@ public final class KafkaProducer: Sendable {
         guard !headers.isEmpty else { return nil }
         let list = rd_kafka_headers_new(headers.count)
         for header in headers {
-            header.name.withCString { name in
-                header.value.withUnsafeBytes { value in
-                    _ = rd_kafka_header_add(list, name, -1, value.baseAddress, value.count)
-                }
+            var name = header.name
+            name.withUTF8 { name in
+                header.value.withUnsafeBytes { value in addHeader(to: list, name: UnsafeRawBufferPointer(name), value: value) }
             }
         }
         return list
@@ -321,13 +322,24 @@ public final class KafkaProducer: Sendable {
         of entry: KafkaOutgoingBatch.Entry, in batch: KafkaOutgoingBatch, bytes: UnsafeRawBufferPointer
     ) -> OpaquePointer? {
         let list = rd_kafka_headers_new(Int(entry.headerCount))
-        for header in batch.headers[Int(entry.headerStart)..<Int(entry.headerStart + entry.headerCount)] {
-            let name = (bytes.baseAddress! + header.nameStart).assumingMemoryBound(to: CChar.self)
-            _ = rd_kafka_header_add(
-                list, name, header.nameCount, header.valueCount == 0 ? nil : bytes.baseAddress! + header.valueStart,
-                header.valueCount)
+        for header in batch.headers[Int(entry.headerStart)..<Int(entry.headerStart) + Int(entry.headerCount)] {
+            addHeader(
+                to: list, name: UnsafeRawBufferPointer(rebasing: bytes[header.nameStart..<header.nameStart + header.nameCount]),
+                value: UnsafeRawBufferPointer(rebasing: bytes[header.valueStart..<header.valueStart + header.valueCount]))
         }
         return list
+    }
+
+    /// Adds a header to `list` (librdkafka copies name and value). An empty value is sent as
+    /// an empty value, not a null one: librdkafka takes a value without an address for null,
+    /// so an empty one gets some valid address (none of it is read).
+    private static func addHeader(to list: OpaquePointer?, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { scratch in
+            let somewhere = UnsafeRawPointer(scratch.baseAddress!)
+            _ = rd_kafka_header_add(
+                list, (name.baseAddress ?? somewhere).assumingMemoryBound(to: CChar.self), name.count,
+                value.baseAddress ?? somewhere, value.count)
+        }
     }
 
     /// Calls `rd_kafka_produceva` and returns its error, if any. On success librdkafka owns

@@ -60,6 +60,17 @@ public struct KafkaRecord: Sendable {
         return found
     }
 
+    /// The names of the headers whose value is null rather than present (possibly empty);
+    /// ``headers`` gives both as empty. For tests.
+    var nullValuedHeaderNames: [String] {
+        var names: [String] = []
+        forEachHeader { name, value in
+            if value.baseAddress == nil { names.append(String(cString: name)) }
+            return true
+        }
+        return names
+    }
+
     /// Calls `body` with the key bytes in place (`nil` when the record has no key).
     /// The buffer must not escape `body`.
     public func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {

@@ -126,6 +126,62 @@ struct OutgoingBatchTests {
             }
             await consumer.close()
         }
+        // An empty header value arrives empty, not null (which `headers` would show as empty too).
+        #expect(try await Self.nullValuedHeaderNames(in: "batch-a", partitions: 3, cluster: cluster, count: 240).isEmpty)
+        await producer.close(timeout: .seconds(5))
+    }
+
+    /// The names of null-valued headers among the first `count` records of `topic`.
+    static func nullValuedHeaderNames(in topic: String, partitions: Int, cluster: KafkaMockCluster, count: Int) async throws -> [String] {
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+        try consumer.assign(allPartitions(topic, count: partitions))
+        var seen = 0
+        var names: [String] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while seen < count && ContinuousClock.now < deadline {
+            let result = try await consumer.poll(maxRecords: 500, timeout: .milliseconds(100))
+            for record in result.records {
+                seen += 1
+                names += record.nullValuedHeaderNames
+            }
+        }
+        await consumer.close()
+        #expect(seen == count)
+        return names
+    }
+
+    @Test("with room for 10 records in librdkafka's queue and no topic handles, every record arrives with its headers")
+    func queueFullAndTopicsByName() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("batch-a", partitions: 3)
+        try cluster.createTopic("batch-b", partitions: 3)
+        let deliveries = DeliveryCollector()
+        var configuration = producerConfiguration(cluster)
+        configuration.maxQueuedRecords = 10
+        // No topic handles: every record goes by name; the tiny queue makes sends wait and
+        // retry, rebuilding each record's headers.
+        let producer = try KafkaProducer(
+            configuration: configuration, logger: testLogger, topicHandleLimit: 0, onDelivery: deliveries.handler)
+        let records = Self.varied(count: 200).map { record in
+            var record = record
+            record.headers.append(KafkaHeader(name: "always", value: [UInt8]("\(record.value.count)")))
+            return record
+        }
+        let ids = try await producer.send(contentsOf: KafkaOutgoingBatch(records))
+        try await producer.flush(timeout: .seconds(10))
+        let reports = deliveries.all
+        #expect(reports.count == records.count)
+        #expect(ids.allSatisfy { reports[$0]?.error == nil })
+        for topic in ["batch-a", "batch-b"] {
+            let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
+            try consumer.assign(allPartitions(topic, count: 3))
+            let expected = records.filter { $0.topic == topic }
+            let received = try await consume(consumer, count: expected.count)
+            #expect(received.count == expected.count)
+            #expect(Set(received.map { $0.headers.map(\.name) + [String(decoding: $0.value, as: UTF8.self)] })
+                == Set(expected.map { $0.headers.map(\.name) + [String(decoding: $0.value, as: UTF8.self)] }))
+            await consumer.close()
+        }
         await producer.close(timeout: .seconds(5))
     }
 
@@ -138,8 +194,10 @@ struct OutgoingBatchTests {
         configuration.common.properties["message.max.bytes"] = "1000"
         let producer = try KafkaProducer(configuration: configuration, logger: testLogger, onDelivery: deliveries.handler)
         var batch = KafkaOutgoingBatch()
-        for i in 0..<3 { batch.append(topic: "small", value: [UInt8]("ok \(i)")) }
-        batch.append(topic: "small", value: [UInt8](repeating: 7, count: 5_000))
+        for i in 0..<3 {
+            batch.append(topic: "small", value: [UInt8]("ok \(i)"), headers: [KafkaHeader(name: "n", value: [UInt8]("\(i)"))])
+        }
+        batch.append(topic: "small", value: [UInt8](repeating: 7, count: 5_000), headers: [KafkaHeader(name: "n", value: [3])])
         batch.append(topic: "small", value: [UInt8]("never sent"))
         let error = await #expect(throws: KafkaError.self) { try await producer.send(contentsOf: batch) }
         #expect(error?.message.contains("small") == true)
@@ -152,6 +210,7 @@ struct OutgoingBatchTests {
         try consumer.assign(allPartitions("small", count: 1))
         let received = try await consume(consumer, count: 3)
         #expect(received.map(\.valueString) == ["ok 0", "ok 1", "ok 2"])
+        #expect(received.map { $0.headers.first?.value } == ["0", "1", "2"].map { [UInt8]($0) })
         await consumer.close()
         await producer.close(timeout: .seconds(5))
     }

@@ -74,8 +74,8 @@ final class BinaryStateWriter {
     /// With a key table: the table's names this writer has used, numbered by field (kept across documents).
     private let tableNames = NameList()
     /// With a key table: the key types this writer met and whether their names go into the
-    /// table, found by a scan (a state's schema has few key types; a scan compares words where
-    /// a dictionary hashes), the last one first.
+    /// table. The type asked about last is checked first, then the list is scanned (a state's
+    /// schema has few key types; a scan compares words where a dictionary hashes).
     @exclusivity(unchecked) private var keyTypes: [(type: ObjectIdentifier, sharesNames: Bool)] = []
     @exclusivity(unchecked) private var lastKeyType: (type: ObjectIdentifier, sharesNames: Bool)?
     /// With a key table that refused a name for lack of room: its names and indexes.
