@@ -97,24 +97,17 @@ public final class KafkaProducer: Sendable {
     ///
     /// - Throws: as ``send(_:)``; records before the one that failed were enqueued.
     public func send(contentsOf records: [KafkaOutgoingRecord]) async throws -> [UInt64] {
-        try checkOpen()
-        guard !records.isEmpty else { return [] }
-        let first = nextID.add(UInt64(records.count), ordering: .relaxed).oldValue
         let client = client
-        let deliveryLoop = deliveryLoop
         let topics = topicHandles
-        try await sendThread.run { () throws -> Void in
-            try deliveryLoop.servingOnThisThread { serve in
-                // Through a pointer, so that no record is copied (four retains and releases each).
-                try records.withUnsafeBufferPointer { records in
-                    for offset in records.indices {
-                        try Self.produce(
-                            records.baseAddress.unsafelyUnwrapped + offset, id: first + UInt64(offset), client: client,
-                            topics: topics, serve: serve)
-                        if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
-                    }
+        let first = try await enqueue(count: records.count) { first, serve in
+            // Through a pointer, so that no record is copied (four retains and releases each).
+            try records.withUnsafeBufferPointer { records in
+                for offset in records.indices {
+                    try Self.produce(
+                        records.baseAddress.unsafelyUnwrapped + offset, id: first + UInt64(offset), client: client,
+                        topics: topics, serve: serve)
+                    Self.handOutNowAndThen(after: offset, serve: serve)
                 }
-                serve.handOutQueued(waitingUpTo: 0)
             }
         }
         return (0..<UInt64(records.count)).map { first + $0 }
@@ -128,40 +121,58 @@ public final class KafkaProducer: Sendable {
     /// - Throws: as ``send(_:)``; records before the one that failed were enqueued.
     @discardableResult
     public func send(contentsOf batch: KafkaOutgoingBatch) async throws -> Range<UInt64> {
-        try checkOpen()
-        guard !batch.isEmpty else { return 0..<0 }
-        let first = nextID.add(UInt64(batch.count), ordering: .relaxed).oldValue
         let client = client
-        let deliveryLoop = deliveryLoop
         let topics = topicHandles
-        try await sendThread.run { () throws -> Void in
-            try deliveryLoop.servingOnThisThread { serve in
-                // Each distinct topic of the batch is looked up once, not once per record.
-                let handles = batch.topics.map { topics.handle(named: $0) }
-                try batch.bytes.withUnsafeBytes { bytes in
-                    try batch.entries.withUnsafeBufferPointer { entries in
-                        for offset in entries.indices {
-                            let entry = entries[offset]
-                            let id = first + UInt64(offset)
-                            let topic = Int(entry.topic)
-                            let key = entry.keyCount < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[entry.keyStart..<entry.keyStart + entry.keyCount])
-                            let value = UnsafeRawBufferPointer(rebasing: bytes[entry.valueStart..<entry.valueStart + entry.valueCount])
-                            try Self.produce(
-                                id: id, topicName: batch.topics[topic], topicHandle: handles[topic], client: client, serve: serve
-                            ) { destination in
-                                let headers = entry.headerCount == 0 ? nil : Self.headers(of: entry, in: batch, bytes: bytes)
-                                return Self.produceva(
-                                    to: destination, partition: entry.partition, key: key, value: value, headers: headers, id: id,
-                                    handle: client.handle)
-                            }
-                            if offset % Self.serveInterval == Self.serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
+        let first = try await enqueue(count: batch.count) { first, serve in
+            // Each distinct topic of the batch is looked up once, not once per record.
+            let handles = batch.topics.map { topics.handle(named: $0) }
+            try batch.bytes.withUnsafeBytes { bytes in
+                try batch.entries.withUnsafeBufferPointer { entries in
+                    for offset in entries.indices {
+                        let entry = entries[offset]
+                        let id = first + UInt64(offset)
+                        let topic = Int(entry.topic)
+                        let key = entry.keyCount < 0 ? nil : UnsafeRawBufferPointer(rebasing: bytes[entry.keyStart..<entry.keyStart + entry.keyCount])
+                        let value = UnsafeRawBufferPointer(rebasing: bytes[entry.valueStart..<entry.valueStart + entry.valueCount])
+                        try Self.produce(
+                            id: id, topicName: batch.topics[topic], topicHandle: handles[topic], client: client, serve: serve
+                        ) { destination in
+                            let headers = entry.headerCount == 0 ? nil : Self.headers(of: entry, in: batch, bytes: bytes)
+                            return Self.produceva(
+                                to: destination, partition: entry.partition, key: key, value: value, headers: headers, id: id,
+                                handle: client.handle)
                         }
+                        Self.handOutNowAndThen(after: offset, serve: serve)
                     }
                 }
-                serve.handOutQueued(waitingUpTo: 0)
             }
         }
         return first..<first + UInt64(batch.count)
+    }
+
+    /// Reserves ids for `count` records and runs `body` with the first of them on the send
+    /// thread, as the only thread handing out delivery reports; hands out the reports queued
+    /// by the end. Returns the first id (nothing runs when `count` is 0).
+    private func enqueue(
+        count: Int, _ body: @escaping @Sendable (_ first: UInt64, _ serve: DeliveryLoop.Server) throws -> Void
+    ) async throws -> UInt64 {
+        try checkOpen()
+        guard count > 0 else { return 0 }
+        let first = nextID.add(UInt64(count), ordering: .relaxed).oldValue
+        let deliveryLoop = deliveryLoop
+        try await sendThread.run { () throws -> Void in
+            try deliveryLoop.servingOnThisThread { serve in
+                try body(first, serve)
+                serve.handOutQueued(waitingUpTo: 0)
+            }
+        }
+        return first
+    }
+
+    /// Hands out the queued delivery reports after every ``serveInterval`` records.
+    @inline(__always)
+    private static func handOutNowAndThen(after offset: Int, serve: DeliveryLoop.Server) {
+        if offset % serveInterval == serveInterval - 1 { serve.handOutQueued(waitingUpTo: 0) }
     }
 
     /// Waits until every record sent so far has a delivery report (delivered or failed).
