@@ -55,7 +55,6 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// Shared by all of a router's key actors: one reference per key instead of a copy of
     /// the processor (and its closures) in each of millions of actors.
     @usableFromInline final let shared: SharedProcessor<Processor>
-    @inlinable final var processor: Processor { shared.processor }
     /// Touched only on the router's executor, never by two overlapping accesses: no run-time
     /// exclusivity check per record.
     @usableFromInline @exclusivity(unchecked) final var stored: Stored
@@ -102,8 +101,10 @@ actor KeyActor<Processor: KeyedProcessor> {
         _ batch: DecodedBatch<Processor>, from first: Int, links: [Int32], watermark: EventTime?, now: EventTime
     ) -> Effects {
         var effects = Effects()
-        let processor = self.processor
-        let windowsBefore = processor.openWindowCount(stored.state)
+        // Through the shared reference, not a copy of the processor (and a retain of each of
+        // its closures) per call, which is per record when every key has about one record per batch.
+        let shared = self.shared
+        let windowsBefore = shared.processor.openWindowCount(stored.state)
         // One context for the whole call, emptied after each event that used it.
         var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
         var index = first
@@ -111,7 +112,7 @@ actor KeyActor<Processor: KeyedProcessor> {
             guard case .event(let input, _, let time) = batch.outcomes[index] else {
                 preconditionFailure("the router chains only decoded records")
             }
-            processor.process(input, at: time ?? now, state: &stored.state, context: &context)
+            shared.processor.process(input, at: time ?? now, state: &stored.state, context: &context)
             if context.hasEffects {
                 absorb(&context, into: &effects)
                 if context.isLate {
@@ -121,7 +122,7 @@ actor KeyActor<Processor: KeyedProcessor> {
             }
             index = Int(links[index])
         }
-        effects.openWindowsDelta = processor.openWindowCount(stored.state) - windowsBefore
+        effects.openWindowsDelta = shared.processor.openWindowCount(stored.state) - windowsBefore
         return effects
     }
 
@@ -129,22 +130,23 @@ actor KeyActor<Processor: KeyedProcessor> {
     @inlinable
     final func fire(_ due: [ProcessorTimer], watermark: EventTime?, now: EventTime) -> Effects {
         var effects = Effects()
-        let windowsBefore = processor.openWindowCount(stored.state)
+        let shared = self.shared
+        let windowsBefore = shared.processor.openWindowCount(stored.state)
         for timer in due.sorted() {
             guard let position = stored.timers.firstIndex(of: timer) else { continue }
             stored.timers.remove(at: position)
             effects.timersRemoved.append(timer)
             var context = ProcessorContext<Processor.Key, Processor.Output>(key: key, watermark: watermark, now: now)
-            processor.onTimer(timer, state: &stored.state, context: &context)
+            shared.processor.onTimer(timer, state: &stored.state, context: &context)
             absorb(&context, into: &effects)
         }
-        effects.openWindowsDelta = processor.openWindowCount(stored.state) - windowsBefore
+        effects.openWindowsDelta = shared.processor.openWindowCount(stored.state) - windowsBefore
         return effects
     }
 
     /// How many windows the key holds open.
     @inlinable
-    final func openWindowCount() -> Int { processor.openWindowCount(stored.state) }
+    final func openWindowCount() -> Int { shared.processor.openWindowCount(stored.state) }
 
     /// The state for a checkpoint: a copy, sharing its buffers until the key changes again.
     /// Encoding (and dropping empty state) happens off the pause.
