@@ -11,14 +11,19 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         /// Decoded; `time` is `nil` when it is the wall clock at ingestion (processing time, or
         /// a record timestamp that is missing).
         case event(Processor.Input, key: Processor.Key, time: EventTime?)
-        /// Not decodable, or larger than the pipeline accepts: a dead letter, with the reason.
-        case rejected(reason: String)
+        /// Not decodable, or larger than the pipeline accepts: a dead letter, with the reason
+        /// at this index of ``rejectionReasons``. (An index, not the text: with inputs and keys
+        /// of plain values, an outcome then holds no reference, and a batch's outcomes are
+        /// copied and freed without work per record.)
+        case rejected(reason: Int)
     }
 
     /// The records, in poll order.
     @usableFromInline package let input: InputBatch
     /// One outcome per record, in the same order.
     @usableFromInline let outcomes: [Outcome]
+    /// Why records were rejected, in order; see ``Outcome/rejected(reason:)``.
+    @usableFromInline let rejectionReasons: [String]
 
     /// Decodes `input` with the pipeline's logic. Runs on any thread.
     @inlinable
@@ -26,6 +31,7 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         self.input = input
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(input.count)
+        var reasons: [String] = []
         // The pipeline's choices are made once per batch, into closures called per record:
         // taking a closure out of an enum or an optional per record would retain it each time.
         // The value's bytes are read in place; a whole `SourceRecord` is made only for a
@@ -45,19 +51,22 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
         let maxRecordBytes = logic.maxRecordBytes
         input.forEachValue { index, bytes in
             if bytes.count > maxRecordBytes {
-                outcomes.append(.rejected(reason: "record of \(bytes.count) bytes exceeds the limit of \(maxRecordBytes) bytes"))
+                outcomes.append(.rejected(reason: reasons.count))
+                reasons.append("record of \(bytes.count) bytes exceeds the limit of \(maxRecordBytes) bytes")
                 return
             }
             let value: Processor.Input
             do {
                 value = try decode(index, bytes)
             } catch {
-                outcomes.append(.rejected(reason: Self.describe(error)))
+                outcomes.append(.rejected(reason: reasons.count))
+                reasons.append(Self.describe(error))
                 return
             }
             outcomes.append(.event(value, key: key(value), time: timeOf(value, index)))
         }
         self.outcomes = outcomes
+        self.rejectionReasons = reasons
     }
 
     @usableFromInline

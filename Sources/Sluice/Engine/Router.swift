@@ -147,7 +147,7 @@ package actor Router<Processor: KeyedProcessor> {
             switch batch.outcomes[index] {
             case .rejected(let reason):
                 statistics.deadLettered += 1
-                emit(.deadLetter(batch.input.record(at: index).detached(), reason: reason), in: runtime)
+                emit(.deadLetter(batch.input.record(at: index).detached(), reason: batch.rejectionReasons[reason]), in: runtime)
             case .event(_, let key, let time):
                 let time = time ?? now
                 if maxTime.map({ time > $0 }) ?? true { maxTime = time }
