@@ -335,10 +335,14 @@ public final class LMDBCheckpointStore: CheckpointStore {
                     LMDBCheckpointSchema.uint64Record(UInt64(nextPartitionID)), forKey: LMDBCheckpointSchema.nextPartitionIDKey,
                     in: meta)
             }
-            for entry in checkpoint.outboxAppends {
-                try transaction.put(
-                    LMDBCheckpointSchema.outboxValue(entry), forKey: LMDBCheckpointSchema.outboxKey(entry.key),
-                    in: outboxEntries)
+            // Through a buffer pointer: each entry is read in place, not copied (a retain and
+            // release of each of its arrays).
+            try checkpoint.outboxAppends.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    try transaction.put(
+                        LMDBCheckpointSchema.outboxValue(entries[index]), forKey: LMDBCheckpointSchema.outboxKey(entries[index].key),
+                        in: outboxEntries)
+                }
             }
             for key in checkpoint.outboxRemovals {
                 try transaction.delete(LMDBCheckpointSchema.outboxKey(key), in: outboxEntries)

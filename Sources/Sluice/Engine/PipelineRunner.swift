@@ -419,7 +419,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     }
 
     /// Exactly-once: the entry waits for the next checkpoint's commit. At-least-once: it goes out with this step.
-    private func enqueue(_ entry: OutboxEntry, immediate: inout [OutboxEntry]) {
+    /// The entry is moved in, not copied.
+    private func enqueue(_ entry: consuming OutboxEntry, immediate: inout [OutboxEntry]) {
         if configuration.guarantee == .exactlyOnce { pendingOutbox.append(entry) } else { immediate.append(entry) }
     }
 

@@ -134,11 +134,14 @@ final class OutboxPublisher: Sendable {
     private func register(_ ids: Range<UInt64>, for entries: ArraySlice<OutboxEntry>) {
         let sentAt = ContinuousClock.now
         tracking.withLock { tracking in
-            for (id, entry) in zip(ids, entries) {
+            // By index: only each entry's key is copied, not the whole entry (a retain and
+            // release of each of its arrays).
+            for (id, index) in zip(ids, entries.indices) {
+                let key = entries[index].key
                 if let report = tracking.early.removeValue(forKey: id) {
-                    Self.apply(report, key: entry.key, sentAt: sentAt, to: &tracking)
+                    Self.apply(report, key: key, sentAt: sentAt, to: &tracking)
                 } else {
-                    tracking.inFlight[id] = (entry.key, sentAt)
+                    tracking.inFlight[id] = (key, sentAt)
                 }
             }
         }
