@@ -50,10 +50,14 @@ public struct FastJSONDecoder: Sendable {
         guard bytes.count < Int(UInt32.max) else {
             throw SluiceError(.decoding, "input of \(bytes.count) bytes is larger than the 4 GiB FastJSONDecoder supports")
         }
-        let reader = JSONReaderCache.acquire()
-        defer { reader.finish() }
-        try reader.scan(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-        return try body(reader)
+        let (unmanaged, owned) = JSONReaderCache.acquire()
+        return try withExtendedLifetime(owned) {
+            try unmanaged._withUnsafeGuaranteedRef { reader in
+                defer { reader.finish() }
+                try reader.scan(bytes: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+                return try body(reader)
+            }
+        }
     }
 
     /// Decodes a value of `type` from the UTF-8 JSON text in `bytes`.
