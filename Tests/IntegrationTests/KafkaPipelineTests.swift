@@ -127,6 +127,21 @@ struct KafkaPipelineTests {
         try await Self.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
     }
 
+    @Test("with room for 10 records in the producer's queue and a slow broker, publishing waits and every result arrives once")
+    func publishingWaitsForQueueRoom() async throws {
+        let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
+        let readings = Self.readings(count: 3_000, sensors: 50)
+        try await Self.produce(readings, to: "sensors", cluster: cluster)
+        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        var configuration = Self.boundedConfiguration(cluster, state: "queue-room")
+        // Each checkpoint's outbox (tens to hundreds of results) overfills the queue: the send
+        // waits for delivery reports, rebuilding each waiting record's headers.
+        configuration.kafka?.properties["queue.buffering.max.messages"] = "10"
+        try cluster.setRoundTripTime(.milliseconds(20), broker: 1)
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        try await Self.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
+    }
+
     @Test("a restart after a finished replay publishes nothing twice; input after the end of time is late")
     func restartAfterEndOfInput() async throws {
         let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
