@@ -447,30 +447,58 @@ package actor Router<Processor: KeyedProcessor> {
     }
 
     // Synchronous entries into a key actor's isolation. Key actors run on the router's
-    // executor, so while the router runs, so may they (checked at run time by assumeIsolated).
+    // executor, so while the router runs, so may they. `assumeIsolated` would check that at run
+    // time, but it takes its work as a closure it must treat as escaping: two heap allocations
+    // (the closure's context and a reabstraction thunk's) and an escape check per call, which
+    // is per record when every key has about one record per batch, and per changed key in a
+    // checkpoint's pause. These entries call a non-capturing closure whose key actor parameter
+    // is `isolated`, cast to the same function without it, as `assumeIsolated` itself does
+    // after its check; debug builds keep the check.
 
     @inlinable
     nonisolated static func process(
         _ batch: DecodedBatch<Processor>, from first: Int, links: [Int32], on actor: KeyActor<Processor>, watermark: EventTime?,
         now: EventTime
     ) -> KeyActor<Processor>.Effects {
-        actor.assumeIsolated { $0.process(batch, from: first, links: links, watermark: watermark, now: now) }
+        typealias Isolated = (isolated KeyActor<Processor>, DecodedBatch<Processor>, Int, [Int32], EventTime?, EventTime)
+            -> KeyActor<Processor>.Effects
+        typealias Entered = (KeyActor<Processor>, DecodedBatch<Processor>, Int, [Int32], EventTime?, EventTime)
+            -> KeyActor<Processor>.Effects
+        let body: Isolated = { $0.process($1, from: $2, links: $3, watermark: $4, now: $5) }
+        checkSharesExecutor(actor)
+        return unsafeBitCast(body, to: Entered.self)(actor, batch, first, links, watermark, now)
     }
 
     @inlinable
     nonisolated static func fire(
         _ due: [ProcessorTimer], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
     ) -> KeyActor<Processor>.Effects {
-        actor.assumeIsolated { $0.fire(due, watermark: watermark, now: now) }
+        typealias Isolated = (isolated KeyActor<Processor>, [ProcessorTimer], EventTime?, EventTime) -> KeyActor<Processor>.Effects
+        typealias Entered = (KeyActor<Processor>, [ProcessorTimer], EventTime?, EventTime) -> KeyActor<Processor>.Effects
+        let body: Isolated = { $0.fire($1, watermark: $2, now: $3) }
+        checkSharesExecutor(actor)
+        return unsafeBitCast(body, to: Entered.self)(actor, due, watermark, now)
     }
 
     @usableFromInline nonisolated static func openWindowCount(of actor: KeyActor<Processor>) -> Int {
-        actor.assumeIsolated { $0.openWindowCount() }
+        let body: (isolated KeyActor<Processor>) -> Int = { $0.openWindowCount() }
+        checkSharesExecutor(actor)
+        return unsafeBitCast(body, to: ((KeyActor<Processor>) -> Int).self)(actor)
     }
 
     @inlinable
     nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored {
-        actor.assumeIsolated { $0.snapshot() }
+        let body: (isolated KeyActor<Processor>) -> KeyActor<Processor>.Stored = { $0.snapshot() }
+        checkSharesExecutor(actor)
+        return unsafeBitCast(body, to: ((KeyActor<Processor>) -> KeyActor<Processor>.Stored).self)(actor)
+    }
+
+    /// In debug builds, stops unless the caller runs on `actor`'s executor (the router's).
+    @inlinable @inline(__always)
+    nonisolated static func checkSharesExecutor(_ actor: KeyActor<Processor>) {
+        #if DEBUG
+        actor.preconditionIsolated("a key actor was entered off its router's executor")
+        #endif
     }
 
     @inlinable
