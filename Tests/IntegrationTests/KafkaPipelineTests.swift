@@ -127,7 +127,9 @@ struct KafkaPipelineTests {
         try await Self.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
     }
 
-    @Test("with room for 10 records in the producer's queue and a slow broker, publishing waits and every result arrives once")
+    @Test(
+        "with room for 10 records in the producer's queue and a slow broker, publishing waits and every result arrives once",
+        .timeLimit(.minutes(1)))
     func publishingWaitsForQueueRoom() async throws {
         let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
         let readings = Self.readings(count: 3_000, sensors: 50)

@@ -78,7 +78,7 @@ actor KeyActor<Processor: KeyedProcessor> {
 
     /// A key actor runs on its router's serial executor. The router applies one key's
     /// records at a time anyway, so nothing is lost in concurrency, and the router can
-    /// enter the key's isolation synchronously (see `Router.process`) instead of suspending
+    /// enter the key's isolation synchronously (see `Router.enter(process:…)`) instead of suspending
     /// and switching for every key of every batch.
     @inlinable nonisolated var unownedExecutor: UnownedSerialExecutor { executor }
 

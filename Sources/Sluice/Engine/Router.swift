@@ -173,7 +173,7 @@ package actor Router<Processor: KeyedProcessor> {
         let watermark = runtime.watermark.current
         for keyActor in order {
             // The key actor shares this router's executor: enter its isolation without a hop.
-            let effects = Self.process(batch, from: Int(keyActor.chainFirst), links: links, on: keyActor, watermark: watermark, now: now)
+            let effects = enter(process: batch, from: Int(keyActor.chainFirst), links: links, on: keyActor, watermark: watermark, now: now)
             statistics.recordsProcessed += UInt64(keyActor.chainCount)
             processed += UInt64(keyActor.chainCount)
             for late in effects.lateIndexes {
@@ -257,7 +257,7 @@ package actor Router<Processor: KeyedProcessor> {
             states.reserveCapacity(runtime.dirtyKeys.count)
             for keyActor in runtime.dirtyKeys {
                 keys.append(keyActor.encodedKey)
-                states.append(Self.snapshot(of: keyActor))
+                states.append(snapshot(of: keyActor))
                 keyActor.isDirty = false
             }
             runtime.dirtyKeys.removeAll(keepingCapacity: true)
@@ -310,7 +310,7 @@ package actor Router<Processor: KeyedProcessor> {
                 idle.append((key, keyActor))
             }
             for (key, keyActor) in idle {
-                statistics.windowsOpen -= Int64(Self.openWindowCount(of: keyActor))
+                statistics.windowsOpen -= Int64(openWindowCount(of: keyActor))
                 runtime.keys[key] = nil
                 released += 1
             }
@@ -441,7 +441,7 @@ package actor Router<Processor: KeyedProcessor> {
         }
         for key in order {
             let keyActor = try liveActor(for: key, in: runtime, now: now)
-            let effects = Self.fire(perKey[key]!, on: keyActor, watermark: runtime.watermark.current, now: now)
+            let effects = enter(fire: perKey[key]!, on: keyActor, watermark: runtime.watermark.current, now: now)
             apply(effects, of: key, keyActor: keyActor, in: runtime)
         }
     }
@@ -453,43 +453,46 @@ package actor Router<Processor: KeyedProcessor> {
     // is per record when every key has about one record per batch, and per changed key in a
     // checkpoint's pause. These entries call a non-capturing closure whose key actor parameter
     // is `isolated`, cast to the same function without it, as `assumeIsolated` itself does
-    // after its check; debug builds keep the check.
+    // after its check. They are the router's own (isolated) methods, so the compiler proves the
+    // caller runs on the router's executor; that the key actor shares it is set once, in
+    // `makeKeyActor`, and checked in debug builds.
 
     @inlinable
-    nonisolated static func process(
-        _ batch: DecodedBatch<Processor>, from first: Int, links: [Int32], on actor: KeyActor<Processor>, watermark: EventTime?,
-        now: EventTime
+    final func enter(
+        process batch: DecodedBatch<Processor>, from first: Int, links: [Int32], on actor: KeyActor<Processor>,
+        watermark: EventTime?, now: EventTime
     ) -> KeyActor<Processor>.Effects {
         typealias Isolated = (isolated KeyActor<Processor>, DecodedBatch<Processor>, Int, [Int32], EventTime?, EventTime)
             -> KeyActor<Processor>.Effects
         typealias Entered = (KeyActor<Processor>, DecodedBatch<Processor>, Int, [Int32], EventTime?, EventTime)
             -> KeyActor<Processor>.Effects
         let body: Isolated = { $0.process($1, from: $2, links: $3, watermark: $4, now: $5) }
-        checkSharesExecutor(actor)
+        Self.checkSharesExecutor(actor)
         return unsafeBitCast(body, to: Entered.self)(actor, batch, first, links, watermark, now)
     }
 
     @inlinable
-    nonisolated static func fire(
-        _ due: [ProcessorTimer], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
+    final func enter(
+        fire due: [ProcessorTimer], on actor: KeyActor<Processor>, watermark: EventTime?, now: EventTime
     ) -> KeyActor<Processor>.Effects {
         typealias Isolated = (isolated KeyActor<Processor>, [ProcessorTimer], EventTime?, EventTime) -> KeyActor<Processor>.Effects
         typealias Entered = (KeyActor<Processor>, [ProcessorTimer], EventTime?, EventTime) -> KeyActor<Processor>.Effects
         let body: Isolated = { $0.fire($1, watermark: $2, now: $3) }
-        checkSharesExecutor(actor)
+        Self.checkSharesExecutor(actor)
         return unsafeBitCast(body, to: Entered.self)(actor, due, watermark, now)
     }
 
-    @usableFromInline nonisolated static func openWindowCount(of actor: KeyActor<Processor>) -> Int {
+    @usableFromInline
+    final func openWindowCount(of actor: KeyActor<Processor>) -> Int {
         let body: (isolated KeyActor<Processor>) -> Int = { $0.openWindowCount() }
-        checkSharesExecutor(actor)
+        Self.checkSharesExecutor(actor)
         return unsafeBitCast(body, to: ((KeyActor<Processor>) -> Int).self)(actor)
     }
 
     @inlinable
-    nonisolated static func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored {
+    final func snapshot(of actor: KeyActor<Processor>) -> KeyActor<Processor>.Stored {
         let body: (isolated KeyActor<Processor>) -> KeyActor<Processor>.Stored = { $0.snapshot() }
-        checkSharesExecutor(actor)
+        Self.checkSharesExecutor(actor)
         return unsafeBitCast(body, to: ((KeyActor<Processor>) -> KeyActor<Processor>.Stored).self)(actor)
     }
 
