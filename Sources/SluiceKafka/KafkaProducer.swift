@@ -310,6 +310,7 @@ public final class KafkaProducer: Sendable {
                 throw KafkaError.consuming(error, "sending to \(topicName())")
             }
             rd_kafka_error_destroy(error)
+            client.context.queueFullWaits.add(1, ordering: .relaxed)
             // Room appears as delivery reports are handed out (librdkafka then frees the records).
             serve.handOutQueued(waitingUpTo: 1)
         }
@@ -440,4 +441,9 @@ extension KafkaProducer {
     /// requests failing before a retry, fatal errors); for metrics. librdkafka retries most
     /// of them by itself.
     public var brokerErrorCount: UInt64 { client.context.errorCount.load(ordering: .relaxed) }
+
+    /// How many times a send found librdkafka's queue full (``KafkaProducerConfiguration/maxQueuedRecords``)
+    /// and waited for delivery reports to make room; for metrics. A count that keeps growing
+    /// means the broker or the network cannot keep up with the records sent.
+    public var queueFullWaitCount: UInt64 { client.context.queueFullWaits.load(ordering: .relaxed) }
 }

@@ -140,7 +140,9 @@ struct KafkaPipelineTests {
         // waits for delivery reports, rebuilding each waiting record's headers.
         configuration.kafka?.properties["queue.buffering.max.messages"] = "10"
         try cluster.setRoundTripTime(.milliseconds(20), broker: 1)
-        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        let service = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        try await service.run()
+        #expect(service.status.producerQueueFullWaits > 0)
         try await Self.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
     }
 

@@ -27,6 +27,7 @@ struct PipelineMetrics {
     private let stateStoreBytes: Gauge
     private let windowsOpen: Gauge
     private let brokerErrors: Counter
+    private let producerQueueFullWaits: Counter
     private let publishLatency: Timer
     private var previous = PipelineStatus()
 
@@ -55,6 +56,7 @@ struct PipelineMetrics {
         stateStoreBytes = Gauge(label: "sluice_state_store_bytes", dimensions: dimensions, factory: factory)
         windowsOpen = Gauge(label: "sluice_windows_open", dimensions: dimensions, factory: factory)
         brokerErrors = counter("sluice_broker_errors_total")
+        producerQueueFullWaits = counter("sluice_producer_queue_full_waits_total")
         publishLatency = Timer(label: "sluice_publish_latency_seconds", dimensions: dimensions, factory: factory)
     }
 
@@ -99,6 +101,7 @@ struct PipelineMetrics {
         stateStoreBytes.record(status.stateStoreBytes)
         windowsOpen.record(status.router.windowsOpen)
         grow(brokerErrors, previous.brokerErrors, status.brokerErrors)
+        grow(producerQueueFullWaits, previous.producerQueueFullWaits, status.producerQueueFullWaits)
         outboxDepth.record(status.outboxDepth)
         if let last = status.lastCheckpointTime {
             // Alert on `time() - sluice_last_checkpoint_timestamp_seconds`: it keeps growing even if the loop stalls.

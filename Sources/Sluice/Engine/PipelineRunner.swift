@@ -670,6 +670,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let partitionCounts = await router.partitionCounts
         let stateStoreBytes = store?.sizeInBytes ?? 0
         let brokerErrors = (publisher?.brokerErrorCount ?? 0) + (consumer?.brokerErrorCount ?? 0)
+        let queueFullWaits = publisher?.queueFullWaitCount ?? 0
         metrics.published(latencies: publisher?.drainLatencies() ?? [])
         let positions = positions
         let knownHigh = knownHigh
@@ -687,6 +688,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             status.partitionCounts = partitionCounts
             status.stateStoreBytes = stateStoreBytes
             status.brokerErrors = Swift.max(status.brokerErrors, brokerErrors)
+            status.producerQueueFullWaits = Swift.max(status.producerQueueFullWaits, queueFullWaits)
             return status
         }
         metrics.observe(snapshot, now: clock.now())

@@ -26,6 +26,9 @@ public struct PipelineStatus: Sendable, Equatable {
     public var stateStoreBytes: Int = 0
     /// Client-level errors the Kafka clients reported (librdkafka retries most by itself).
     public var brokerErrors: UInt64 = 0
+    /// Times publishing found the producer's queue full and waited for the broker to confirm
+    /// earlier records (backpressure from the output side).
+    public var producerQueueFullWaits: UInt64 = 0
     /// Key actors in memory.
     public var liveKeys: Int = 0
     /// Whether the pipeline has started processing (recovery finished).

@@ -177,6 +177,9 @@ final class OutboxPublisher: Sendable {
     /// Client-level errors the producer reported so far.
     var brokerErrorCount: UInt64 { producer.brokerErrorCount }
 
+    /// Times publishing waited for room in the producer's queue.
+    var queueFullWaitCount: UInt64 { producer.queueFullWaitCount }
+
     /// Records handed over but not confirmed.
     var inFlightCount: Int { tracking.withLock { $0.inFlight.count } }
 

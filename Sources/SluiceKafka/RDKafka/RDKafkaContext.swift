@@ -21,6 +21,8 @@ final class RDKafkaContext: Sendable {
     /// Client-level errors librdkafka reported (broker connection failures, request errors it
     /// will retry, fatal errors), counted for metrics.
     let errorCount = Atomic<UInt64>(0)
+    /// Times a producer's send found librdkafka's queue full and waited for room.
+    let queueFullWaits = Atomic<UInt64>(0)
 
     init(logger: Logger) {
         self.logger = logger
