@@ -121,9 +121,22 @@ public final class KafkaProducer: Sendable {
     /// - Throws: as ``send(_:)``; records before the one that failed were enqueued.
     @discardableResult
     public func send(contentsOf batch: KafkaOutgoingBatch) async throws -> Range<UInt64> {
+        try await send(contentsOf: batch) { _ in }
+    }
+
+    /// As ``send(contentsOf:)-(KafkaOutgoingBatch)``, first calling `beforeEnqueueing` with the
+    /// ids the batch's records will have, on the send thread before any of them is enqueued: a
+    /// caller that tracks records by id can register them there, so that no delivery report
+    /// arrives for an id it does not know yet.
+    @discardableResult
+    public func send(
+        contentsOf batch: KafkaOutgoingBatch, beforeEnqueueing: @escaping @Sendable (Range<UInt64>) -> Void
+    ) async throws -> Range<UInt64> {
         let client = client
         let topics = topicHandles
+        let count = UInt64(batch.count)
         let first = try await enqueue(count: batch.count) { first, serve in
+            beforeEnqueueing(first..<first + count)
             // Each distinct topic of the batch is looked up once, not once per record.
             let handles = batch.topics.map { topics.handle(named: $0) }
             try batch.bytes.withUnsafeBytes { bytes in

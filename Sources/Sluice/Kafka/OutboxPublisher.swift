@@ -17,7 +17,8 @@ final class OutboxPublisher: Sendable {
         var inFlight: [UInt64: (key: OutboxKey, sentAt: ContinuousClock.Instant)] = [:]
         /// Time from handing a record over to its confirmation, since the last drain (at most 10,000 kept).
         var latencies: [Duration] = []
-        /// Reports that arrived before their id was registered.
+        /// Reports that arrived before their id was registered. None should: ids are registered
+        /// before their records are enqueued (kept so that one never goes unaccounted).
         var early: [UInt64: KafkaDeliveryReport] = [:]
         var confirmed: [OutboxKey] = []
         var scanOffsets: [OutputPartition: Int64] = [:]
@@ -76,12 +77,20 @@ final class OutboxPublisher: Sendable {
         guard !entries.isEmpty else { return }
         let half = crashPoints.isArmed ? entries.count / 2 : entries.count
         var writerNames: [InputPartition: [UInt8]] = [:]
-        let firstIDs = try await producer.send(contentsOf: batch(of: entries[..<half], writerNames: &writerNames))
-        register(firstIDs, for: entries[..<half])
+        try await send(entries[..<half], writerNames: &writerNames)
         if half < entries.count {
             crashPoints.reach(.midPublish)
-            let restIDs = try await producer.send(contentsOf: batch(of: entries[half...], writerNames: &writerNames))
-            register(restIDs, for: entries[half...])
+            try await send(entries[half...], writerNames: &writerNames)
+        }
+    }
+
+    /// Hands `entries` to the producer, registering their ids before the first is enqueued, so
+    /// that their delivery reports find them (registered afterwards, most reports of a large
+    /// outbox arrived first and were parked and moved one by one).
+    private func send(_ entries: ArraySlice<OutboxEntry>, writerNames: inout [InputPartition: [UInt8]]) async throws {
+        let keys = entries.map(\.key)
+        try await producer.send(contentsOf: batch(of: entries, writerNames: &writerNames)) { [self] ids in
+            register(ids, for: keys)
         }
     }
 
@@ -131,13 +140,11 @@ final class OutboxPublisher: Sendable {
         }
     }
 
-    private func register(_ ids: Range<UInt64>, for entries: ArraySlice<OutboxEntry>) {
+    private func register(_ ids: Range<UInt64>, for keys: [OutboxKey]) {
         let sentAt = ContinuousClock.now
         tracking.withLock { tracking in
-            // By index: only each entry's key is copied, not the whole entry (a retain and
-            // release of each of its arrays).
-            for (id, index) in zip(ids, entries.indices) {
-                let key = entries[index].key
+            tracking.inFlight.reserveCapacity(tracking.inFlight.count + keys.count)
+            for (id, key) in zip(ids, keys) {
                 if let report = tracking.early.removeValue(forKey: id) {
                     Self.apply(report, key: key, sentAt: sentAt, to: &tracking)
                 } else {
