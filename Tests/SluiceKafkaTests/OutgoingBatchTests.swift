@@ -1,5 +1,6 @@
 import Foundation
 @testable import SluiceKafka
+import Synchronization
 import Testing
 
 @Suite("Sending a KafkaOutgoingBatch")
@@ -181,6 +182,36 @@ struct OutgoingBatchTests {
             #expect(Set(received.map { $0.headers.map(\.name) + [String(decoding: $0.value, as: UTF8.self)] })
                 == Set(expected.map { $0.headers.map(\.name) + [String(decoding: $0.value, as: UTF8.self)] }))
             await consumer.close()
+        }
+        await producer.close(timeout: .seconds(5))
+    }
+
+    @Test("beforeEnqueueing gets the batch's ids before any of their delivery reports arrives")
+    func idsBeforeReports() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("ordered", partitions: 2)
+        // Every event in arrival order: a registration (the range) or a report (its id).
+        let events = Mutex<[(registered: Range<UInt64>?, reported: UInt64?)]>([])
+        var configuration = producerConfiguration(cluster)
+        // A small queue: reports are handed out on the send thread while the batch is enqueued.
+        configuration.maxQueuedRecords = 20
+        let producer = try KafkaProducer(configuration: configuration, logger: testLogger) { report in
+            events.withLock { $0.append((nil, report.id)) }
+        }
+        var returned: [Range<UInt64>] = []
+        for round in 0..<3 {
+            var batch = KafkaOutgoingBatch()
+            for i in 0..<200 { batch.append(topic: "ordered", key: [UInt8]("k\(i % 7)"), value: [UInt8]("\(round)-\(i)")) }
+            returned.append(try await producer.send(contentsOf: batch) { ids in events.withLock { $0.append((ids, nil)) } })
+        }
+        try await producer.flush(timeout: .seconds(10))
+        let log = events.withLock { $0 }
+        #expect(log.compactMap(\.registered) == returned)
+        #expect(log.compactMap(\.reported).count == 600)
+        for range in returned {
+            let registeredAt = try #require(log.firstIndex { $0.registered == range })
+            let firstReport = try #require(log.firstIndex { $0.reported.map(range.contains) == true })
+            #expect(registeredAt < firstReport)
         }
         await producer.close(timeout: .seconds(5))
     }
