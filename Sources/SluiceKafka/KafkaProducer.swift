@@ -127,7 +127,8 @@ public final class KafkaProducer: Sendable {
     /// As ``send(contentsOf:)-(KafkaOutgoingBatch)``, first calling `beforeEnqueueing` with the
     /// ids the batch's records will have, on the send thread before any of them is enqueued: a
     /// caller that tracks records by id can register them there, so that no delivery report
-    /// arrives for an id it does not know yet.
+    /// arrives for an id it does not know yet. Not called for an empty batch, nor when the send
+    /// throws before enqueueing (the producer closed or failed).
     @discardableResult
     public func send(
         contentsOf batch: KafkaOutgoingBatch, beforeEnqueueing: @escaping @Sendable (Range<UInt64>) -> Void
