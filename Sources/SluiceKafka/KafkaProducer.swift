@@ -418,36 +418,28 @@ public final class KafkaProducer: Sendable {
 // array itself retains and releases it around the call (an atomic each; ~12 ns apiece on
 // these machines, paid per record).
 
-/// Calls `body` with the value's bytes in place; an empty value without an address, which
-/// librdkafka sends as a null value (as ``KafkaOutgoingRecord/value`` promises).
+/// Calls `body` with the value's bytes in place. (`produceva` sends an empty value as null,
+/// as ``KafkaOutgoingRecord/value`` promises.)
 @inline(__always)
 private func withValueBytes<R>(
     of record: UnsafePointer<KafkaOutgoingRecord>, _ body: (UnsafeRawBufferPointer) -> R
 ) -> R {
-    if record.pointee.value.isEmpty { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
     if #available(macOS 26, *) { return record.pointee.value.span.withUnsafeBytes(body) }
     return record.pointee.value.withUnsafeBytes(body)
 }
 
-/// Calls `body` with the key's bytes in place, or with `nil` when there is no key. An empty
-/// key still yields a non-nil buffer, so an empty key stays distinct from no key.
+/// Calls `body` with the key's bytes in place, or with `nil` when there is no key. (`produceva`
+/// keeps an empty key distinct from no key.)
 @inline(__always)
 private func withKeyBytes<R>(
     of record: UnsafePointer<KafkaOutgoingRecord>, _ body: (UnsafeRawBufferPointer?) -> R
 ) -> R {
-    let withBytes = { (bytes: UnsafeRawBufferPointer) -> R in
-        if bytes.baseAddress == nil {
-            var empty: UInt8 = 0
-            return withUnsafeBytes(of: &empty) { body(UnsafeRawBufferPointer(start: $0.baseAddress, count: 0)) }
-        }
-        return body(bytes)
-    }
     if #available(macOS 26, *) {
         guard let key = record.pointee.key?.span else { return body(nil) }
-        return key.withUnsafeBytes(withBytes)
+        return key.withUnsafeBytes { body($0) }
     }
     guard let key = record.pointee.key else { return body(nil) }
-    return key.withUnsafeBytes(withBytes)
+    return key.withUnsafeBytes { body($0) }
 }
 
 extension KafkaProducer {

@@ -29,11 +29,11 @@ final class RDKafkaTopicHandles: @unchecked Sendable {
     /// The handle of `record`'s topic, or `nil` when it has none (send the record by name then).
     @inline(__always)
     func handle(forTopicOf record: UnsafePointer<KafkaOutgoingRecord>) -> OpaquePointer? {
-        if let last, record.pointee.topic == last.name { return last.handle }
-        return lookUp(record.pointee.topic)
+        handle(named: record.pointee.topic)
     }
 
     /// The handle of topic `name`, or `nil` when it has none (send by name then).
+    @inline(__always)
     func handle(named name: String) -> OpaquePointer? {
         if let last, name == last.name { return last.handle }
         return lookUp(name)
