@@ -17,9 +17,6 @@ final class OutboxPublisher: Sendable {
         var inFlight: [UInt64: (key: OutboxKey, sentAt: ContinuousClock.Instant)] = [:]
         /// Time from handing a record over to its confirmation, since the last drain (at most 10,000 kept).
         var latencies: [Duration] = []
-        /// Reports that arrived before their id was registered. None should: ids are registered
-        /// before their records are enqueued (kept so that one never goes unaccounted).
-        var early: [UInt64: KafkaDeliveryReport] = [:]
         var confirmed: [OutboxKey] = []
         var scanOffsets: [OutputPartition: Int64] = [:]
         var failure: KafkaError?
@@ -111,10 +108,14 @@ final class OutboxPublisher: Sendable {
             for header in entry.headers { batch.addHeader(name: header.name, value: header.value) }
             // One writer name per input partition, not one string per record.
             let writer = entry.key.writer
-            if writerNames[writer] == nil {
-                writerNames[writer] = Array(Self.writerName(applicationID: applicationID, partition: writer).utf8)
+            let writerName: [UInt8]
+            if let known = writerNames[writer] {
+                writerName = known
+            } else {
+                writerName = Array(Self.writerName(applicationID: applicationID, partition: writer).utf8)
+                writerNames[writer] = writerName
             }
-            batch.addHeader(name: Self.writerHeader, value: writerNames[writer]!)
+            batch.addHeader(name: Self.writerHeader, value: writerName)
             Self.withDecimalDigits(of: entry.key.sequence) { batch.addHeader(name: Self.sequenceHeader, value: $0) }
         }
         return batch
@@ -144,13 +145,7 @@ final class OutboxPublisher: Sendable {
         let sentAt = ContinuousClock.now
         tracking.withLock { tracking in
             tracking.inFlight.reserveCapacity(tracking.inFlight.count + keys.count)
-            for (id, key) in zip(ids, keys) {
-                if let report = tracking.early.removeValue(forKey: id) {
-                    Self.apply(report, key: key, sentAt: sentAt, to: &tracking)
-                } else {
-                    tracking.inFlight[id] = (key, sentAt)
-                }
-            }
+            for (id, key) in zip(ids, keys) { tracking.inFlight[id] = (key, sentAt) }
         }
     }
 
@@ -218,7 +213,10 @@ final class OutboxPublisher: Sendable {
     private static func record(_ report: KafkaDeliveryReport, in tracking: TrackingBox) {
         tracking.withLock { tracking in
             guard let sent = tracking.inFlight.removeValue(forKey: report.id) else {
-                tracking.early[report.id] = report
+                // Not expected: ids are registered before their records are enqueued. A
+                // failure is still a failure.
+                assertionFailure("delivery report for record \(report.id), which was never registered")
+                if let error = report.error, tracking.failure == nil { tracking.failure = error }
                 return
             }
             apply(report, key: sent.key, sentAt: sent.sentAt, to: &tracking)
