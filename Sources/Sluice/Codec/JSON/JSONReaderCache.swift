@@ -39,7 +39,7 @@ enum JSONReaderCache {
                 return true
             }
             if isFree { return (cached, nil) }
-            return ownReader()
+            return held(JSONReader())
         }
         let reader = JSONReader()
         if pthread_setspecific(key, Unmanaged.passRetained(reader).toOpaque()) != 0 {
@@ -48,13 +48,11 @@ enum JSONReaderCache {
         } else {
             reader.isThreadCached = true
         }
-        reader.isInUse = true
-        return (Unmanaged.passUnretained(reader), reader)
+        return held(reader)
     }
 
-    /// A reader of the run's own, marked in use.
-    private static func ownReader() -> (reader: Unmanaged<JSONReader>, owned: JSONReader?) {
-        let reader = JSONReader()
+    /// `reader` marked in use and also returned as `owned`, for the run to hold.
+    private static func held(_ reader: JSONReader) -> (reader: Unmanaged<JSONReader>, owned: JSONReader?) {
         reader.isInUse = true
         return (Unmanaged.passUnretained(reader), reader)
     }
