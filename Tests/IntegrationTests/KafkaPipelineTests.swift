@@ -38,6 +38,17 @@ struct KafkaPipelineTests {
         return configuration
     }
 
+    /// The reference job over a fresh mock cluster: `readings` produced to "sensors" (`partitions`
+    /// partitions), results to "sums" (2), and a bounded configuration with state of its own.
+    static func sumsJob(
+        _ readings: [Reading], partitions: Int, state: String
+    ) async throws -> (cluster: KafkaMockCluster, pipeline: PipelineDefinition<WindowAggregator<Int, Reading, SumCount>>, configuration: PipelineConfiguration) {
+        let cluster = try mockCluster([("sensors", partitions), ("sums", 2)])
+        try await produce(readings, to: "sensors", cluster: cluster)
+        let pipeline = makePipeline(input: "sensors", output: "sums", window: .seconds(10))
+        return (cluster, pipeline, boundedConfiguration(cluster, state: state))
+    }
+
     /// Reads `topic` back and expects one result per (sensor, 10 s window) of `readings`, with the right sums.
     static func expectEachResultOnce(of readings: [Reading], in topic: String, cluster: KafkaMockCluster) async throws {
         let output = try await KafkaTopicReader.readAll(topic: topic, bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
@@ -97,11 +108,8 @@ struct KafkaPipelineTests {
     @Test("partitions that never had a record do not make a restart refuse for lost state")
     func emptyPartitionsDoNotLookLikeLostState() async throws {
         // One sensor: its readings all go to one of the four partitions; three stay empty.
-        let cluster = try mockCluster([("sensors", 4), ("sums", 2)])
         let readings = Self.readings(count: 200, sensors: 1)
-        try await Self.produce(readings, to: "sensors", cluster: cluster)
-        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
-        let configuration = Self.boundedConfiguration(cluster, state: "empty-partitions")
+        let (cluster, pipeline, configuration) = try await Self.sumsJob(readings, partitions: 4, state: "empty-partitions")
         try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
         // Offsets committed for partitions with nothing applied made this restart throw missingState.
         try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
@@ -110,11 +118,8 @@ struct KafkaPipelineTests {
 
     @Test("a delivery the broker refuses stops the pipeline with a sink failure; a restart publishes every result exactly once")
     func refusedDeliveryStopsThenRestartCompletes() async throws {
-        let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
         let readings = Self.readings(count: 2_000, sensors: 10)
-        try await Self.produce(readings, to: "sensors", cluster: cluster)
-        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
-        let configuration = Self.boundedConfiguration(cluster, state: "refused")
+        let (cluster, pipeline, configuration) = try await Self.sumsJob(readings, partitions: 2, state: "refused")
         // TOPIC_AUTHORIZATION_FAILED, not retriable: the first produce requests fail for good.
         try cluster.pushRequestErrors(apiKey: KafkaMockCluster.APIKey.produce, errors: Array(repeating: 29, count: 8))
         let failing = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
@@ -131,11 +136,9 @@ struct KafkaPipelineTests {
         "with room for 10 records in the producer's queue and a slow broker, publishing waits and every result arrives once",
         .timeLimit(.minutes(1)))
     func publishingWaitsForQueueRoom() async throws {
-        let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
         let readings = Self.readings(count: 3_000, sensors: 50)
-        try await Self.produce(readings, to: "sensors", cluster: cluster)
-        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
-        var configuration = Self.boundedConfiguration(cluster, state: "queue-room")
+        let (cluster, pipeline, bounded) = try await Self.sumsJob(readings, partitions: 2, state: "queue-room")
+        var configuration = bounded
         // Each checkpoint's outbox (tens to hundreds of results) overfills the queue: the send
         // waits for delivery reports, rebuilding each waiting record's headers.
         configuration.kafka?.properties["queue.buffering.max.messages"] = "10"
@@ -148,11 +151,8 @@ struct KafkaPipelineTests {
 
     @Test("a restart after a finished replay publishes nothing twice; input after the end of time is late")
     func restartAfterEndOfInput() async throws {
-        let cluster = try mockCluster([("sensors", 2), ("sums", 2)])
         let first = Self.readings(count: 1_000, sensors: 10)
-        try await Self.produce(first, to: "sensors", cluster: cluster)
-        let pipeline = Self.makePipeline(input: "sensors", output: "sums", window: .seconds(10))
-        let configuration = Self.boundedConfiguration(cluster, state: "restart")
+        let (cluster, pipeline, configuration) = try await Self.sumsJob(first, partitions: 2, state: "restart")
         try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
         // The replay closed every window for good; records that come later are late, not new results.
         let second = Self.readings(count: 100, sensors: 10, start: 1_700_001_000)
