@@ -30,6 +30,6 @@ if [ "$#" -gt 0 ]; then
     exec "$bin/sluice-bench" "$@"
 fi
 if [ "${QUICK:-0}" = "1" ]; then
-    exec "$bin/sluice-bench" all --records 500000 --produce-records 500000 --keys 100000 --rounds 1 --produce-rounds 1
+    exec "$bin/sluice-bench" all --records 500000 --produce-records 500000 --keys 100000 --rounds 1 --produce-rounds 1 --pipeline-rounds 1
 fi
 exec "$bin/sluice-bench" all --records 5000000 --produce-records 1000000 --keys 1000000 --rounds 3
