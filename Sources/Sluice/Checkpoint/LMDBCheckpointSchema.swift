@@ -215,9 +215,14 @@ enum LMDBCheckpointSchema {
 
     static func outboxKey(_ key: OutboxKey) -> [UInt8] {
         var writer = LMDBRecordWriter(capacity: key.writer.topic.utf8.count + 13)
+        appendOutboxKey(key, to: &writer)
+        return writer.bytes
+    }
+
+    /// Appends an outbox key to `writer` (a commit writes many through one reused buffer).
+    static func appendOutboxKey(_ key: OutboxKey, to writer: inout LMDBRecordWriter) {
         appendPartition(topic: key.writer.topic, partition: key.writer.partition, to: &writer)
         writer.append(bigEndian: key.sequence)
-        return writer.bytes
     }
 
     static func decodeOutboxKey(_ bytes: UnsafeRawBufferPointer) throws -> OutboxKey {
@@ -229,6 +234,12 @@ enum LMDBCheckpointSchema {
 
     static func outboxValue(_ entry: OutboxEntry) -> [UInt8] {
         var writer = LMDBRecordWriter(capacity: 16 + entry.recordValue.count + (entry.recordKey?.count ?? 0))
+        appendOutboxValue(entry, to: &writer)
+        return writer.bytes
+    }
+
+    /// Appends an outbox entry's value to `writer` (a commit writes many through one reused buffer).
+    static func appendOutboxValue(_ entry: borrowing OutboxEntry, to writer: inout LMDBRecordWriter) {
         writer.append(string: entry.destination.topic)
         writer.append(ordered: entry.destination.partition)
         if let recordKey = entry.recordKey {
@@ -243,7 +254,6 @@ enum LMDBCheckpointSchema {
             writer.append(string: header.name)
             writer.append(lengthPrefixed: header.value)
         }
-        return writer.bytes
     }
 
     static func decodeOutboxEntry(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws -> OutboxEntry {

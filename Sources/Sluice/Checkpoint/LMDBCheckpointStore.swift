@@ -336,16 +336,25 @@ public final class LMDBCheckpointStore: CheckpointStore {
                     in: meta)
             }
             // Through a buffer pointer: each entry is read in place, not copied (a retain and
-            // release of each of its arrays).
+            // release of each of its arrays). Every key and value is written into the same two
+            // buffers instead of two new arrays per entry.
+            var key = LMDBRecordWriter(capacity: 64)
+            var value = LMDBRecordWriter(capacity: 256)
             try checkpoint.outboxAppends.withUnsafeBufferPointer { entries in
                 for index in entries.indices {
-                    try transaction.put(
-                        LMDBCheckpointSchema.outboxValue(entries[index]), forKey: LMDBCheckpointSchema.outboxKey(entries[index].key),
-                        in: outboxEntries)
+                    key.removeAll()
+                    value.removeAll()
+                    LMDBCheckpointSchema.appendOutboxKey(entries[index].key, to: &key)
+                    LMDBCheckpointSchema.appendOutboxValue(entries[index], to: &value)
+                    try key.bytes.withUnsafeBytes { key in
+                        try value.bytes.withUnsafeBytes { try transaction.put($0, forKey: key, in: outboxEntries) }
+                    }
                 }
             }
-            for key in checkpoint.outboxRemovals {
-                try transaction.delete(LMDBCheckpointSchema.outboxKey(key), in: outboxEntries)
+            for removal in checkpoint.outboxRemovals {
+                key.removeAll()
+                LMDBCheckpointSchema.appendOutboxKey(removal, to: &key)
+                _ = try key.bytes.withUnsafeBytes { try transaction.delete($0, in: outboxEntries) }
             }
             for (partition, offset) in checkpoint.scanOffsets {
                 try transaction.put(

@@ -10,6 +10,11 @@ struct LMDBRecordWriter {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Empties the buffer, keeping its capacity for the next record.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     mutating func append(_ value: UInt8) {
         bytes.append(value)
     }
