@@ -97,4 +97,71 @@ struct CodecJSONReuseTests {
         let expected = (0..<2_000).reduce(0) { $0 + $1 % 7 }
         #expect(sums.count == 8 && sums.values.allSatisfy { $0 == expected })
     }
+
+    /// A tree whose synthesized `init(from:)` reads `size` after decoding its children: every
+    /// level's container must still read its own object after the levels below it used theirs.
+    struct Tree: Codable, Equatable {
+        let name: String
+        let children: [Tree]
+        let size: Int
+    }
+
+    /// Keeps its own container while taking containers of the same key type for two sibling
+    /// objects (`nestedContainer`, `superDecoder`) and decoding a value of its own type below
+    /// it, then reads its own fields.
+    struct Sides: Decodable, Equatable {
+        let a: Int
+        let left: Int
+        let right: Int
+        let below: [Sides]
+        let b: Int
+
+        enum Keys: String, CodingKey { case a, b, left, right, below }
+
+        init(a: Int, left: Int, right: Int, below: [Sides], b: Int) {
+            (self.a, self.left, self.right, self.below, self.b) = (a, left, right, below, b)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            let leftSide = try container.nestedContainer(keyedBy: Keys.self, forKey: .left)
+            let rightSide = try container.superDecoder(forKey: .right).container(keyedBy: Keys.self)
+            below = try container.decodeIfPresent([Sides].self, forKey: .below) ?? []
+            left = try leftSide.decode(Int.self, forKey: .a)
+            right = try rightSide.decode(Int.self, forKey: .a)
+            a = try container.decode(Int.self, forKey: .a)
+            b = try container.decode(Int.self, forKey: .b)
+        }
+    }
+
+    @Test("Containers reused across depths, siblings and key types each read their own object")
+    func reusedContainers() throws {
+        let tree = Tree(
+            name: "root",
+            children: [
+                Tree(name: "a", children: [Tree(name: "a1", children: [], size: 1), Tree(name: "a2", children: [], size: 2)], size: 3),
+                Tree(name: "b", children: [], size: 4),
+            ],
+            size: 5)
+        let treeText = String(decoding: try FastJSONEncoder().encode(tree), as: UTF8.self)
+        let sidesText = #"""
+            {"b": 2, "left": {"a": 10}, "right": {"a": 20},
+             "below": [{"a": 3, "b": 4, "left": {"a": 30}, "right": {"a": 40}},
+                       {"a": 5, "b": 6, "left": {"a": 50}, "right": {"a": 60}, "below": []}],
+             "a": 1}
+            """#
+        let sides = Sides(
+            a: 1, left: 10, right: 20,
+            below: [Sides(a: 3, left: 30, right: 40, below: [], b: 4), Sides(a: 5, left: 50, right: 60, below: [], b: 6)], b: 2)
+        // Alternating types and depths on the same thread's reader, twice over.
+        for _ in 0..<2 {
+            #expect(try decode(Tree.self, treeText) == tree)
+            #expect(try decode(Sides.self, sidesText) == sides)
+            #expect(try decode([Tree].self, "[\(treeText), \(treeText)]") == [tree, tree])
+            #expect(try decode([String: Sides].self, #"{"x": \#(sidesText)}"#) == ["x": sides])
+            #expect(try decode(Reading.self, #"{"id": 1, "time": 2, "value": 3}"#) == Reading(id: 1, time: 2, value: 3))
+            // A failure halfway leaves no container pointing at a stale object for the next run.
+            #expect(throws: SluiceError.self) { try decode(Tree.self, #"{"name": "x", "children": [{"name": "y", "children": [], "size": true}], "size": 1}"#) }
+        }
+    }
 }

@@ -34,7 +34,13 @@ struct JSONDecoding: Decoder {
         guard reader.tokens[token].kind == .object else {
             throw reader.mismatch("an object", reader.tokens[token], reader.location())
         }
-        return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: reader, object: token, depth: depth, fixedPath: fixedPath))
+        // A decoder on the coding path (not one handed out by `superDecoder` or
+        // `nestedContainer`) gets the reader's container for its key type and depth, pointed
+        // at this object: making one costs an allocation and run-time type lookups per call.
+        guard fixedPath == nil else {
+            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: reader, object: token, depth: depth, fixedPath: fixedPath))
+        }
+        return reader.keyedContainer(keyedBy: Key.self, object: token, depth: depth32)
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -54,15 +60,32 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     /// The reader, unretained as in `JSONDecoding`. The lookups and numbers every field goes
     /// through use it by `_withUnsafeGuaranteedRef`, which spares them a retain and a release.
     let unmanagedReader: Unmanaged<JSONReader>
-    let object: Int
+    /// The object's token, or `-1 - slot` for a container its reader reuses, whose object is
+    /// then the reader's ``JSONReader/keyedContainerObjects``[slot].
+    let objectOrSlot: Int
     let depth: Int
     let fixedPath: [any CodingKey]?
 
     init(reader: JSONReader, object: Int, depth: Int, fixedPath: [any CodingKey]?) {
         unmanagedReader = Unmanaged.passUnretained(reader)
-        self.object = object
+        self.objectOrSlot = object
         self.depth = depth
         self.fixedPath = fixedPath
+    }
+
+    /// A container that reads its object from the reader's slot `slot` (see ``JSONReader/keyedContainer(keyedBy:object:depth:)``).
+    init(reader: JSONReader, slot: Int, depth: Int) {
+        unmanagedReader = Unmanaged.passUnretained(reader)
+        self.objectOrSlot = -1 - slot
+        self.depth = depth
+        self.fixedPath = nil
+    }
+
+    /// The object's token.
+    var object: Int {
+        @inline(__always) get {
+            objectOrSlot >= 0 ? objectOrSlot : unmanagedReader._withUnsafeGuaranteedRef { $0.keyedContainerObjects[-1 - objectOrSlot] }
+        }
     }
 
     var reader: JSONReader { unmanagedReader.takeUnretainedValue() }
