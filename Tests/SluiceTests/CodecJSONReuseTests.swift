@@ -160,8 +160,87 @@ struct CodecJSONReuseTests {
             #expect(try decode([Tree].self, "[\(treeText), \(treeText)]") == [tree, tree])
             #expect(try decode([String: Sides].self, #"{"x": \#(sidesText)}"#) == ["x": sides])
             #expect(try decode(Reading.self, #"{"id": 1, "time": 2, "value": 3}"#) == Reading(id: 1, time: 2, value: 3))
-            // A failure halfway leaves no container pointing at a stale object for the next run.
+            // A run that fails halfway, then the same shapes again.
             #expect(throws: SluiceError.self) { try decode(Tree.self, #"{"name": "x", "children": [{"name": "y", "children": [], "size": true}], "size": 1}"#) }
+            #expect(try decode(Tree.self, treeText) == tree)
+        }
+    }
+
+    /// Keeps the container it was given, to read it after its parent decoded its siblings.
+    struct Kept: Decodable {
+        enum Keys: String, CodingKey { case id }
+        let container: KeyedDecodingContainer<Keys>
+        /// The container's coding path while its `init(from:)` ran.
+        let path: String
+
+        init(from decoder: any Decoder) throws {
+            container = try decoder.container(keyedBy: Keys.self)
+            path = container.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+    }
+
+    /// Reads every kept container once all of them are decoded, within the same run.
+    struct KeptList: Decodable {
+        let ids: [Int]
+        let paths: [String]
+        enum Keys: String, CodingKey { case items }
+
+        init(from decoder: any Decoder) throws {
+            let items = try decoder.container(keyedBy: Keys.self).decode([Kept].self, forKey: .items)
+            ids = try items.map { try $0.container.decode(Int.self, forKey: .id) }
+            paths = items.map(\.path)
+        }
+    }
+
+    /// A list nested `levels` deep, each level reading its `level` field after its child.
+    struct Deep: Decodable, Equatable {
+        let level: Int
+        let child: [Deep]
+        var depth: Int { 1 + (child.first?.depth ?? 0) }
+    }
+
+    indirect enum Shape: Codable, Equatable {
+        case circle(radius: Int)
+        case pair(Shape, Shape)
+    }
+
+    class Base: Decodable {
+        let id: Int
+        private enum CodingKeys: String, CodingKey { case id }
+        required init(from decoder: any Decoder) throws {
+            id = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .id)
+        }
+    }
+
+    final class Derived: Base {
+        let name: String
+        private enum CodingKeys: String, CodingKey { case name }
+        required init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            try super.init(from: decoder)
+        }
+    }
+
+    @Test("Containers a model keeps stay on their own object; deep documents, enums and subclasses decode")
+    func keptContainers() throws {
+        for _ in 0..<2 {
+            let list = try decode(KeptList.self, #"{"items": [{"id": 1}, {"id": 2}, {"id": 3}]}"#)
+            #expect(list.ids == [1, 2, 3])
+            #expect(list.paths == ["items.0", "items.1", "items.2"])
+            // Deeper than the depths that keep containers (16): 40 levels, twice over.
+            var text = #"{"level": 40, "child": []}"#
+            for level in (1..<40).reversed() { text = #"{"child": [\#(text)], "level": \#(level)}"# }
+            let deep = try decode(Deep.self, text)
+            #expect(deep.depth == 40)
+            var levels: [Int] = []
+            var node: Deep? = deep
+            while let current = node { levels.append(current.level); node = current.child.first }
+            #expect(levels == Array(1...40))
+            let shape = Shape.pair(.circle(radius: 1), .pair(.circle(radius: 2), .circle(radius: 3)))
+            #expect(try decode(Shape.self, String(decoding: try FastJSONEncoder().encode(shape), as: UTF8.self)) == shape)
+            let derived = try decode([Derived].self, #"[{"id": 1, "name": "a"}, {"name": "b", "id": 2}]"#)
+            #expect(derived.map(\.id) == [1, 2] && derived.map(\.name) == ["a", "b"])
         }
     }
 }

@@ -35,8 +35,8 @@ struct JSONDecoding: Decoder {
             throw reader.mismatch("an object", reader.tokens[token], reader.location())
         }
         // A decoder on the coding path (not one handed out by `superDecoder` or
-        // `nestedContainer`) gets the reader's container for its key type and depth, pointed
-        // at this object: making one costs an allocation and run-time type lookups per call.
+        // `nestedContainer`) gets a container the reader kept, pointed at this object, if one
+        // is free: making one costs an allocation and run-time type lookups per call.
         guard fixedPath == nil else {
             return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: reader, object: token, depth: depth, fixedPath: fixedPath))
         }
@@ -73,7 +73,8 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         self.fixedPath = fixedPath
     }
 
-    /// A container that reads its object from the reader's slot `slot` (see ``JSONReader/keyedContainer(keyedBy:object:depth:)``).
+    /// A container that reads its object from the reader's slot `slot`, for the reader to keep
+    /// (see ``JSONKeptKeyedContainers``).
     init(reader: JSONReader, slot: Int, depth: Int) {
         unmanagedReader = Unmanaged.passUnretained(reader)
         self.objectOrSlot = -1 - slot

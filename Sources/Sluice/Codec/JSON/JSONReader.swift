@@ -24,10 +24,9 @@ final class JSONReader {
     /// Whether the reader is its thread's cached one (which lives until the thread exits)
     /// rather than one made for a single run.
     @exclusivity(unchecked) var isThreadCached = false
-    /// Keyed containers kept for reuse, one per key type and depth, each a
-    /// ``JSONKeyedContainerHolder`` (see ``keyedContainer(keyedBy:object:depth:)``).
-    @exclusivity(unchecked) var keyedContainers: [(keyType: ObjectIdentifier, depth: Int32, holder: AnyObject)] = []
-    /// The object each kept container reads, by its index in ``keyedContainers``.
+    /// Keyed containers kept for reuse (see ``keyedContainer(keyedBy:object:depth:)``).
+    @exclusivity(unchecked) var keptKeyedContainers = JSONKeptKeyedContainers()
+    /// The object each kept container reads, by the slot it was made with.
     @exclusivity(unchecked) var keyedContainerObjects: [Int] = []
 
     /// A reader with a token buffer for small documents and no input yet.
