@@ -243,4 +243,31 @@ struct CodecJSONReuseTests {
             #expect(derived.map(\.id) == [1, 2] && derived.map(\.name) == ["a", "b"])
         }
     }
+
+    /// Tells which box its container came in (a `KeyedDecodingContainer` is a reference to one).
+    struct BoxSpy: Decodable {
+        enum Keys: String, CodingKey { case a }
+        let box: ObjectIdentifier
+        let a: Int
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Keys.self)
+            box = ObjectIdentifier(unsafeBitCast(container, to: AnyObject.self))
+            a = try container.decode(Int.self, forKey: .a)
+        }
+    }
+
+    @Test("Runs one after another on a thread get the same container; one kept by a model is not handed out")
+    func containerIsReused() throws {
+        let first = try decode(BoxSpy.self, #"{"a": 1}"#)
+        let second = try decode(BoxSpy.self, #"{"a": 2}"#)
+        #expect(second.box == first.box && second.a == 2)
+        let elements = try decode([BoxSpy].self, #"[{"a": 3}, {"a": 4}]"#)
+        #expect(elements[0].box == elements[1].box && elements.map(\.a) == [3, 4])
+        // While a model holds the container it was given, the next run gets another one (the
+        // kept one itself may only be used during its own run).
+        let kept = try decode(Kept.self, #"{"id": 5}"#)
+        let meanwhile = try decode(Kept.self, #"{"id": 6}"#)
+        #expect(ObjectIdentifier(unsafeBitCast(kept.container, to: AnyObject.self)) != ObjectIdentifier(unsafeBitCast(meanwhile.container, to: AnyObject.self)))
+    }
 }

@@ -20,24 +20,41 @@ struct JSONKeptKeyedContainers {
 
     /// A kept container: its box (the container's only stored property; see ``box(of:)``),
     /// the key type and the slot in ``JSONReader/keyedContainerObjects`` it reads its object from.
-    struct Entry {
+    /// A class, so that the uniqueness check reaches the box in place (through an array of
+    /// structs it could meet a copy of the array, holding a second reference).
+    final class Entry {
         let keyType: ObjectIdentifier
-        var box: AnyObject
+        var box: Box
         let slot: Int
+
+        init(keyType: ObjectIdentifier, box: Box, slot: Int) {
+            self.keyType = keyType
+            self.box = box
+            self.slot = slot
+        }
     }
 
     /// By depth.
     var entries: [[Entry]] = Array(repeating: [], count: maximumDepth + 1)
 
+    /// Stands for the standard library's box class (`_KeyedDecodingContainerBox`, which cannot
+    /// be named here): a reference held as this type is only retained, released and checked for
+    /// uniqueness, which work alike for every Swift object, and cast back to the container.
+    /// (Held as `AnyObject` instead, Swift 6 opens the existential into a copy for
+    /// `isKnownUniquelyReferenced`, which then never sees a unique reference.) Never made.
+    final class Box {
+        private init() {}
+    }
+
     /// The box of `container`, or `nil` if `KeyedDecodingContainer` is not (as in every Swift
     /// release so far) a single reference to its box, in which case nothing is kept.
-    static func box<Key: CodingKey>(of container: KeyedDecodingContainer<Key>) -> AnyObject? {
+    static func box<Key: CodingKey>(of container: KeyedDecodingContainer<Key>) -> Box? {
         guard MemoryLayout<KeyedDecodingContainer<Key>>.size == MemoryLayout<AnyObject>.size,
             MemoryLayout<KeyedDecodingContainer<Key>>.alignment == MemoryLayout<AnyObject>.alignment
         else { return nil }
-        let box = unsafeBitCast(container, to: AnyObject.self)
-        guard String(describing: type(of: box)).hasPrefix("_KeyedDecodingContainerBox<") else { return nil }
-        return box
+        let object = unsafeBitCast(container, to: AnyObject.self)
+        guard String(describing: type(of: object)).hasPrefix("_KeyedDecodingContainerBox<") else { return nil }
+        return unsafeBitCast(object, to: Box.self)
     }
 }
 
@@ -50,10 +67,9 @@ extension JSONReader {
             return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: depth, fixedPath: nil))
         }
         let keyType = ObjectIdentifier(Key.self)
-        for index in keptKeyedContainers.entries[depth].indices where keptKeyedContainers.entries[depth][index].keyType == keyType {
+        for entry in keptKeyedContainers.entries[depth] where entry.keyType == keyType {
             // Held by this table alone: no container made from it is in use.
-            guard isKnownUniquelyReferenced(&keptKeyedContainers.entries[depth][index].box) else { break }
-            let entry = keptKeyedContainers.entries[depth][index]
+            guard isKnownUniquelyReferenced(&entry.box) else { break }
             keyedContainerObjects[entry.slot] = object
             return unsafeBitCast(entry.box, to: KeyedDecodingContainer<Key>.self)
         }
