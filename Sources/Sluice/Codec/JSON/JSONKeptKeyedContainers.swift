@@ -14,28 +14,17 @@
 /// those handed out by `superDecoder` and `nestedContainer` make their own.
 struct JSONKeptKeyedContainers {
     /// Depths from 0 up to this one keep containers (deeper documents are rare).
-    static let maximumDepth = 16
-    /// Containers kept per depth (key types seen there); beyond, each call makes one.
-    static let maximumPerDepth = 8
+    static let maximumDepth: Int32 = 16
+    /// Containers kept in all (key types × depths); beyond, each call makes one.
+    static let maximumCount = 32
 
-    /// A kept container: its box (the container's only stored property; see ``box(of:)``),
-    /// the key type and the slot in ``JSONReader/keyedContainerObjects`` it reads its object from.
-    /// A class, so that the uniqueness check reaches the box in place (through an array of
-    /// structs it could meet a copy of the array, holding a second reference).
-    final class Entry {
-        let keyType: ObjectIdentifier
-        var box: Box
-        let slot: Int
-
-        init(keyType: ObjectIdentifier, box: Box, slot: Int) {
-            self.keyType = keyType
-            self.box = box
-            self.slot = slot
-        }
-    }
-
-    /// By depth.
-    var entries: [[Entry]] = Array(repeating: [], count: maximumDepth + 1)
+    // Parallel arrays, by slot: a kept container's key type, depth and box (the container's
+    // only stored property; see ``box(of:)``). Plain arrays of values, so that the uniqueness
+    // check reaches the box in place without retaining it (each retain and release is an
+    // atomic operation, and there are few other costs left per container).
+    var keyTypes: [ObjectIdentifier] = []
+    var depths: [Int32] = []
+    var boxes: [Box] = []
 
     /// Stands for the standard library's box class (`_KeyedDecodingContainerBox`, which cannot
     /// be named here): a reference held as this type is only retained, released and checked for
@@ -62,29 +51,31 @@ extension JSONReader {
     /// A container for `Key` at `depth` pointed at `object`: a kept one that nobody holds, else
     /// a new one (kept if there is room).
     func keyedContainer<Key: CodingKey>(keyedBy type: Key.Type, object: Int, depth: Int32) -> KeyedDecodingContainer<Key> {
-        let depth = Int(depth)
         guard depth <= JSONKeptKeyedContainers.maximumDepth else {
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: depth, fixedPath: nil))
+            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
         }
         let keyType = ObjectIdentifier(Key.self)
-        for entry in keptKeyedContainers.entries[depth] where entry.keyType == keyType {
+        var slot = 0
+        while slot < kept.keyTypes.count && (kept.keyTypes[slot] != keyType || kept.depths[slot] != depth) { slot += 1 }
+        if slot < kept.keyTypes.count {
             // Held by this table alone: no container made from it is in use.
-            guard isKnownUniquelyReferenced(&entry.box) else { break }
-            keyedContainerObjects[entry.slot] = object
-            return unsafeBitCast(entry.box, to: KeyedDecodingContainer<Key>.self)
+            if isKnownUniquelyReferenced(&kept.boxes[slot]) {
+                keyedContainerObjects[slot] = object
+                return unsafeBitCast(kept.boxes[slot], to: KeyedDecodingContainer<Key>.self)
+            }
+            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
         }
-        guard keptKeyedContainers.entries[depth].count < JSONKeptKeyedContainers.maximumPerDepth,
-            !keptKeyedContainers.entries[depth].contains(where: { $0.keyType == keyType })
-        else {
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: depth, fixedPath: nil))
+        guard slot < JSONKeptKeyedContainers.maximumCount else {
+            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
         }
-        let slot = keyedContainerObjects.count
-        let container = KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, slot: slot, depth: depth))
+        let container = KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, slot: slot, depth: Int(depth)))
         guard let box = JSONKeptKeyedContainers.box(of: container) else {
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: depth, fixedPath: nil))
+            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
         }
+        kept.keyTypes.append(keyType)
+        kept.depths.append(depth)
+        kept.boxes.append(box)
         keyedContainerObjects.append(object)
-        keptKeyedContainers.entries[depth].append(.init(keyType: keyType, box: box, slot: slot))
         return container
     }
 }

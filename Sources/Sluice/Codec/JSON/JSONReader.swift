@@ -25,7 +25,7 @@ final class JSONReader {
     /// rather than one made for a single run.
     @exclusivity(unchecked) var isThreadCached = false
     /// Keyed containers kept for reuse (see ``keyedContainer(keyedBy:object:depth:)``).
-    @exclusivity(unchecked) var keptKeyedContainers = JSONKeptKeyedContainers()
+    @exclusivity(unchecked) var kept = JSONKeptKeyedContainers()
     /// The object each kept container reads, by the slot it was made with.
     @exclusivity(unchecked) var keyedContainerObjects: [Int] = []
 
