@@ -1,4 +1,4 @@
-import Sluice
+@testable import Sluice
 import Testing
 
 /// `FastJSONDecoder` reuses one reader and token buffer per thread: these tests check that reuse
@@ -259,11 +259,24 @@ struct CodecJSONReuseTests {
 
     @Test("Runs one after another on a thread get the same container; one kept by a model is not handed out")
     func containerIsReused() throws {
+        // This thread's reader, with its table emptied (other tests on this thread may have
+        // filled it); the test is synchronous, so no other run uses the reader meanwhile.
+        let (unmanaged, owned) = JSONReaderCache.acquire()
+        let reader = unmanaged.takeUnretainedValue()
+        reader.finish()
+        try #require(owned == nil && reader.isThreadCached)
+        reader.kept = JSONKeptKeyedContainers()
+        reader.keyedContainerObjects = []
+
         let first = try decode(BoxSpy.self, #"{"a": 1}"#)
         let second = try decode(BoxSpy.self, #"{"a": 2}"#)
-        #expect(second.box == first.box && second.a == 2)
         let elements = try decode([BoxSpy].self, #"[{"a": 3}, {"a": 4}]"#)
-        #expect(elements[0].box == elements[1].box && elements.map(\.a) == [3, 4])
+        // Kept by the table, so the same box cannot be a new one at a reused address.
+        #expect(reader.kept.depths == [0, 1] && reader.kept.boxes.count == 2)
+        let keptAtTop = ObjectIdentifier(reader.kept.boxes[0])
+        #expect(first.box == keptAtTop && second.box == keptAtTop && second.a == 2)
+        #expect(elements[0].box == ObjectIdentifier(reader.kept.boxes[1]) && elements[1].box == elements[0].box)
+        #expect(elements.map(\.a) == [3, 4])
         // While a model holds the container it was given, the next run gets another one (the
         // kept one itself may only be used during its own run).
         let kept = try decode(Kept.self, #"{"id": 5}"#)

@@ -10,8 +10,10 @@
 /// keeps (stored in a property, or taken a second time while the first is in use) is never
 /// re-pointed; the next call at its depth makes a container of its own, as before.
 ///
-/// Only decoders on the coding path (``JSONReader/decode(_:from:key:)``) use kept containers;
-/// those handed out by `superDecoder` and `nestedContainer` make their own.
+/// Only decoders on the coding path (``JSONReader/decode(_:from:key:)``) of a thread's own
+/// reader use kept containers; those handed out by `superDecoder` and `nestedContainer` make
+/// their own. The first 32 (key type, depth) pairs a thread meets are kept for the thread's
+/// life; later ones are made per call, as before.
 struct JSONKeptKeyedContainers {
     /// Depths from 0 up to this one keep containers (deeper documents are rare).
     static let maximumDepth: Int32 = 16
@@ -19,7 +21,7 @@ struct JSONKeptKeyedContainers {
     static let maximumCount = 32
 
     // Parallel arrays, by slot: a kept container's key type, depth and box (the container's
-    // only stored property; see ``box(of:)``). Plain arrays of values, so that the uniqueness
+    // only stored property; see ``canKeep``). Plain arrays of values, so that the uniqueness
     // check reaches the box in place without retaining it (each retain and release is an
     // atomic operation, and there are few other costs left per container).
     var keyTypes: [ObjectIdentifier] = []
@@ -35,23 +37,26 @@ struct JSONKeptKeyedContainers {
         private init() {}
     }
 
-    /// The box of `container`, or `nil` if `KeyedDecodingContainer` is not (as in every Swift
-    /// release so far) a single reference to its box, in which case nothing is kept.
-    static func box<Key: CodingKey>(of container: KeyedDecodingContainer<Key>) -> Box? {
-        guard MemoryLayout<KeyedDecodingContainer<Key>>.size == MemoryLayout<AnyObject>.size,
-            MemoryLayout<KeyedDecodingContainer<Key>>.alignment == MemoryLayout<AnyObject>.alignment
-        else { return nil }
-        let object = unsafeBitCast(container, to: AnyObject.self)
-        guard String(describing: type(of: object)).hasPrefix("_KeyedDecodingContainerBox<") else { return nil }
-        return unsafeBitCast(object, to: Box.self)
-    }
+    /// Whether a `KeyedDecodingContainer` is a single reference to its box, as in every Swift
+    /// release so far; checked once per process on a probe container. If not, nothing is kept.
+    static let canKeep: Bool = {
+        guard MemoryLayout<KeyedDecodingContainer<ProbeKey>>.size == MemoryLayout<AnyObject>.size,
+            MemoryLayout<KeyedDecodingContainer<ProbeKey>>.alignment == MemoryLayout<AnyObject>.alignment
+        else { return false }
+        let probe = KeyedDecodingContainer(JSONKeyedDecodingContainer<ProbeKey>(reader: JSONReader(), object: 0, depth: 0, fixedPath: nil))
+        return String(describing: type(of: unsafeBitCast(probe, to: AnyObject.self))).hasPrefix("_KeyedDecodingContainerBox<")
+    }()
+
+    private enum ProbeKey: CodingKey {}
 }
 
 extension JSONReader {
     /// A container for `Key` at `depth` pointed at `object`: a kept one that nobody holds, else
     /// a new one (kept if there is room).
     func keyedContainer<Key: CodingKey>(keyedBy type: Key.Type, object: Int, depth: Int32) -> KeyedDecodingContainer<Key> {
-        guard depth <= JSONKeptKeyedContainers.maximumDepth else {
+        // Only the thread's own reader keeps containers: one made for a single run (a decode
+        // nested in a model's `init(from:)`) would throw them away at its end.
+        guard isThreadCached, depth <= JSONKeptKeyedContainers.maximumDepth, JSONKeptKeyedContainers.canKeep else {
             return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
         }
         let keyType = ObjectIdentifier(Key.self)
@@ -69,12 +74,9 @@ extension JSONReader {
             return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
         }
         let container = KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, slot: slot, depth: Int(depth)))
-        guard let box = JSONKeptKeyedContainers.box(of: container) else {
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
-        }
         kept.keyTypes.append(keyType)
         kept.depths.append(depth)
-        kept.boxes.append(box)
+        kept.boxes.append(unsafeBitCast(container, to: JSONKeptKeyedContainers.Box.self))
         keyedContainerObjects.append(object)
         return container
     }
