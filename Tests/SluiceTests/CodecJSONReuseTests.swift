@@ -266,7 +266,6 @@ struct CodecJSONReuseTests {
         reader.finish()
         try #require(owned == nil && reader.isThreadCached)
         reader.kept = JSONKeptKeyedContainers()
-        reader.keyedContainerObjects = []
 
         let first = try decode(BoxSpy.self, #"{"a": 1}"#)
         let second = try decode(BoxSpy.self, #"{"a": 2}"#)

@@ -61,7 +61,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     /// through use it by `_withUnsafeGuaranteedRef`, which spares them a retain and a release.
     let unmanagedReader: Unmanaged<JSONReader>
     /// The object's token, or `-1 - slot` for a container its reader reuses, whose object is
-    /// then the reader's ``JSONReader/keyedContainerObjects``[slot].
+    /// then the reader's `kept.objects[slot]` (see ``JSONKeptKeyedContainers``).
     let objectOrSlot: Int
     let depth: Int
     let fixedPath: [any CodingKey]?
@@ -85,7 +85,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     /// The object's token.
     var object: Int {
         @inline(__always) get {
-            objectOrSlot >= 0 ? objectOrSlot : unmanagedReader._withUnsafeGuaranteedRef { $0.keyedContainerObjects[-1 - objectOrSlot] }
+            objectOrSlot >= 0 ? objectOrSlot : unmanagedReader._withUnsafeGuaranteedRef { $0.kept.objects[-1 - objectOrSlot] }
         }
     }
 

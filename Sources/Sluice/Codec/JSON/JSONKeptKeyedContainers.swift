@@ -5,7 +5,7 @@
 /// metadata of the container and of the box and the container's conformance at run time: for
 /// a small record decoded through `Codable`, more than a fifth of the decoding's time. A reader
 /// keeps the containers it made, one per key type and depth of the coding path, and hands one
-/// out again, pointed at the next object (``JSONReader/keyedContainerObjects``), when nobody
+/// out again, pointed at the next object (``objects``), when nobody
 /// else holds it any more: the box is then referenced by this table alone. A container a model
 /// keeps (stored in a property, or taken a second time while the first is in use) is never
 /// re-pointed; the next call at its depth makes a container of its own, as before.
@@ -20,13 +20,15 @@ struct JSONKeptKeyedContainers {
     /// Containers kept in all (key types × depths); beyond, each call makes one.
     static let maximumCount = 32
 
-    // Parallel arrays, by slot: a kept container's key type, depth and box (the container's
-    // only stored property; see ``canKeep``). Plain arrays of values, so that the uniqueness
-    // check reaches the box in place without retaining it (each retain and release is an
-    // atomic operation, and there are few other costs left per container).
+    // Parallel arrays, by slot: a kept container's key type, depth, box (the container's
+    // only stored property; see ``canKeep``) and the object it reads. Plain arrays of values,
+    // so that the uniqueness check reaches the box in place without retaining it (each retain
+    // and release is an atomic operation, and there are few other costs left per container).
     var keyTypes: [ObjectIdentifier] = []
     var depths: [Int32] = []
     var boxes: [Box] = []
+    /// The object token each kept container reads (see `JSONKeyedDecodingContainer.object`).
+    var objects: [Int] = []
 
     /// Stands for the standard library's box class (`_KeyedDecodingContainerBox`, which cannot
     /// be named here): a reference held as this type is only retained, released and checked for
@@ -54,30 +56,27 @@ extension JSONReader {
     /// A container for `Key` at `depth` pointed at `object`: a kept one that nobody holds, else
     /// a new one (kept if there is room).
     func keyedContainer<Key: CodingKey>(keyedBy type: Key.Type, object: Int, depth: Int32) -> KeyedDecodingContainer<Key> {
+        func made() -> KeyedDecodingContainer<Key> {
+            KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
+        }
         // Only the thread's own reader keeps containers: one made for a single run (a decode
         // nested in a model's `init(from:)`) would throw them away at its end.
-        guard isThreadCached, depth <= JSONKeptKeyedContainers.maximumDepth, JSONKeptKeyedContainers.canKeep else {
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
-        }
+        guard isThreadCached, depth <= JSONKeptKeyedContainers.maximumDepth, JSONKeptKeyedContainers.canKeep else { return made() }
         let keyType = ObjectIdentifier(Key.self)
         var slot = 0
         while slot < kept.keyTypes.count && (kept.keyTypes[slot] != keyType || kept.depths[slot] != depth) { slot += 1 }
         if slot < kept.keyTypes.count {
             // Held by this table alone: no container made from it is in use.
-            if isKnownUniquelyReferenced(&kept.boxes[slot]) {
-                keyedContainerObjects[slot] = object
-                return unsafeBitCast(kept.boxes[slot], to: KeyedDecodingContainer<Key>.self)
-            }
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
+            guard isKnownUniquelyReferenced(&kept.boxes[slot]) else { return made() }
+            kept.objects[slot] = object
+            return unsafeBitCast(kept.boxes[slot], to: KeyedDecodingContainer<Key>.self)
         }
-        guard slot < JSONKeptKeyedContainers.maximumCount else {
-            return KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, object: object, depth: Int(depth), fixedPath: nil))
-        }
+        guard slot < JSONKeptKeyedContainers.maximumCount else { return made() }
         let container = KeyedDecodingContainer(JSONKeyedDecodingContainer<Key>(reader: self, slot: slot, depth: Int(depth)))
         kept.keyTypes.append(keyType)
         kept.depths.append(depth)
         kept.boxes.append(unsafeBitCast(container, to: JSONKeptKeyedContainers.Box.self))
-        keyedContainerObjects.append(object)
+        kept.objects.append(object)
         return container
     }
 }

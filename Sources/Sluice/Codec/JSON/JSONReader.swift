@@ -26,8 +26,6 @@ final class JSONReader {
     @exclusivity(unchecked) var isThreadCached = false
     /// Keyed containers kept for reuse (see ``keyedContainer(keyedBy:object:depth:)``).
     @exclusivity(unchecked) var kept = JSONKeptKeyedContainers()
-    /// The object each kept container reads, by the slot it was made with.
-    @exclusivity(unchecked) var keyedContainerObjects: [Int] = []
 
     /// A reader with a token buffer for small documents and no input yet.
     init() {
