@@ -396,13 +396,13 @@ private final class ConsumerQueue: @unchecked Sendable {
         let buffer = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxRecords)
         // First take whatever is already fetched; if nothing is, wait for one record and
         // then take what arrived with it. (consume_batch_queue alone would wait for a full batch.)
-        var count = max(0, rd_kafka_consume_batch_queue(queue, 0, buffer, maxRecords))
+        var count = max(0, consumeBatch(queue, into: buffer, maxRecords: maxRecords, context: context))
         if count == 0 && timeoutMs > 0 && !hasRebalance(context) {
             if let first = rd_kafka_consume_queue(queue, timeoutMs) {
                 buffer[0] = first
                 count = 1
                 if maxRecords > 1 && !hasRebalance(context) {
-                    count += max(0, rd_kafka_consume_batch_queue(queue, 0, buffer + 1, maxRecords - 1))
+                    count += max(0, consumeBatch(queue, into: buffer + 1, maxRecords: maxRecords - 1, context: context))
                 }
             }
         }
@@ -439,6 +439,20 @@ private final class ConsumerQueue: @unchecked Sendable {
         return PolledBatch(batch: batch, rebalance: takeRebalance(context))
     }
 
+    /// Takes up to `maxRecords` already fetched records without waiting. A rebalance callback
+    /// served meanwhile records its event without yielding (see
+    /// ``RDKafkaContext/isConsumingBatch``); the records after it in the queue come with this
+    /// batch, before the event is returned. librdkafka pauses the assigned partitions before it
+    /// queues a rebalance, so they are records fetched before it.
+    private func consumeBatch(
+        _ queue: OpaquePointer, into buffer: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, maxRecords: Int,
+        context: RDKafkaContext
+    ) -> Int {
+        context.isConsumingBatch.store(true, ordering: .relaxed)
+        defer { context.isConsumingBatch.store(false, ordering: .relaxed) }
+        return rd_kafka_consume_batch_queue(queue, 0, buffer, maxRecords)
+    }
+
     private func fatalError() -> KafkaError {
         var text = [CChar](repeating: 0, count: 512)
         let err = rd_kafka_fatal_error(client.handle, &text, text.count)
@@ -460,7 +474,7 @@ private final class ConsumerQueue: @unchecked Sendable {
 
 // MARK: - C callbacks
 
-/// Records a rebalance for `poll` to return and makes the current consume call return.
+/// Records a rebalance for `poll` to return and makes a waiting consume call return.
 /// While the consumer closes, applies the change at once instead.
 private let kafkaConsumerRebalanceCallback:
     @convention(c) (
@@ -490,7 +504,9 @@ private let kafkaConsumerRebalanceCallback:
         context.undeliveredRebalances.withLock {
             $0.append(RDKafkaContext.Rebalance(event: event, isCooperative: isCooperative))
         }
-        rd_kafka_yield(rk)
+        // A waiting single-record consume returns at once; a batch consume (which does not
+        // wait) must not be told to yield.
+        if !context.isConsumingBatch.load(ordering: .relaxed) { rd_kafka_yield(rk) }
     }
 
 private func applyImmediately(

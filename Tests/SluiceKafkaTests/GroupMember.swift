@@ -13,6 +13,8 @@ final class GroupMember: Sendable {
         var assignment: Set<KafkaTopicPartition> = []
         var events: [KafkaRebalanceEvent] = []
         var records = 0
+        /// The offsets received, per partition.
+        var offsets: [Int32: Set<Int64>] = [:]
         var error: (any Error)?
     }
 
@@ -31,15 +33,17 @@ final class GroupMember: Sendable {
     var assignment: Set<KafkaTopicPartition> { state.withLock { $0.assignment } }
     var events: [KafkaRebalanceEvent] { state.withLock { $0.events } }
     var error: (any Error)? { state.withLock { $0.error } }
+    var offsets: [Int32: Set<Int64>] { state.withLock { $0.offsets } }
 
     private func run() async {
         do {
             while !Task.isCancelled {
                 let result = try await consumer.poll(maxRecords: 100, timeout: .milliseconds(100))
-                guard let event = result.rebalance else {
-                    state.withLock { $0.records += result.records.count }
-                    continue
+                state.withLock { state in
+                    state.records += result.records.count
+                    for record in result.records { state.offsets[record.partition, default: []].insert(record.offset) }
                 }
+                guard let event = result.rebalance else { continue }
                 try await consumer.acknowledge(event, startOffsets: [:])
                 state.withLock { state in
                     state.events.append(event)

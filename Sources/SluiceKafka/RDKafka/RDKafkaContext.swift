@@ -18,6 +18,11 @@ final class RDKafkaContext: Sendable {
     let isClosing = Atomic<Bool>(false)
     /// Rebalances recorded by the callback, not yet returned by a poll.
     let undeliveredRebalances = Mutex<[Rebalance]>([])
+    /// Set while the poll thread is inside `rd_kafka_consume_batch_queue`, where the rebalance
+    /// callback must not call `rd_kafka_yield`: librdkafka 2.0.2's batch loop then drops the op
+    /// it takes next (neither returned nor destroyed). Only the poll thread touches it, and the
+    /// callback runs on that thread, inside the call.
+    let isConsumingBatch = Atomic<Bool>(false)
     /// Client-level errors librdkafka reported (broker connection failures, request errors it
     /// will retry, fatal errors), counted for metrics.
     let errorCount = Atomic<UInt64>(0)
