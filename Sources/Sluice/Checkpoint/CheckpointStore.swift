@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One input partition: the unit of work, of state and of recovery.
 ///
 /// Every piece of state Sluice keeps is scoped by the input partition that
@@ -56,6 +62,23 @@ public struct PartitionProgress: Sendable, Equatable, Codable {
         self.nextOffset = nextOffset
         self.watermarkMilliseconds = watermarkMilliseconds
         self.nextSequence = nextSequence
+    }
+
+    /// The first sequence number of a partition that starts without stored progress: the
+    /// system clock in nanoseconds since 1970.
+    ///
+    /// A partition's outputs are told apart from earlier ones by their sequence numbers alone
+    /// (the recovery scan takes every entry at or below the highest number its writer shows in
+    /// the output as published). A partition whose progress is gone (a lost state directory,
+    /// state discarded as stale, `missingState` set to rebuild or accept the loss) may find its
+    /// earlier life's records in the output topics, so it must not count from 0 again. An
+    /// earlier life that started at clock time `t` and emitted `n` records ended at sequence
+    /// `t + n`, below the clock when the new life starts unless it emitted more than one record
+    /// per nanosecond of its life (or the clock was set back by nearly all of it).
+    static func firstSequence() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 }
 

@@ -51,7 +51,7 @@ package actor Router<Processor: KeyedProcessor> {
             partition: partition,
             watermark: PartitionWatermark(policy: logic.watermarks, restored: restoredWatermark, now: clock.now()),
             nextOffset: progress?.nextOffset ?? -1,
-            nextSequence: progress?.nextSequence ?? 0)
+            nextSequence: progress?.nextSequence ?? PartitionProgress.firstSequence())
         if let store {
             for timer in try store.timers(in: partition, isEventTime: false, after: nil, limit: .max) {
                 runtime.processingTimers.insert(time: timer.fireAtMilliseconds, key: try decoder.decode(Processor.Key.self, from: timer.key))
