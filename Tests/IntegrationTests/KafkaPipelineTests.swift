@@ -132,6 +132,24 @@ struct KafkaPipelineTests {
         try await Self.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
     }
 
+    /// One refused produce request among many: records handed to the producer after it
+    /// (later in the same outbox, or of the next checkpoints before the failure was seen) must
+    /// not be written either, since the recovery scan takes every entry at or below the highest
+    /// sequence it finds of a writer as published (`enable.gapless.guarantee`).
+    @Test("one refused produce request leaves no gap: a restart publishes every result exactly once")
+    func oneRefusedRequestLeavesNoGap() async throws {
+        let readings = Self.readings(count: 40_000, sensors: 400)
+        let (cluster, pipeline, configuration) = try await Self.sumsJob(readings, partitions: 2, state: "refused-once")
+        // TOPIC_AUTHORIZATION_FAILED, not retriable, for the first produce request only.
+        try cluster.pushRequestErrors(apiKey: KafkaMockCluster.APIKey.produce, errors: [0, 0, 29])
+        let failing = PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        let error = try await #require(throws: SluiceError.self) { try await failing.run() }
+        #expect(error.code == .sinkFailure, "\(error)")
+
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+        try await Self.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
+    }
+
     @Test(
         "with room for 10 records in the producer's queue and a slow broker, publishing waits and every result arrives once",
         .timeLimit(.minutes(1)))

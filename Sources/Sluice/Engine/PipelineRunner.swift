@@ -119,6 +119,12 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             }
             var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: kafka.bootstrapServers)
             producerConfiguration.common = kafka
+            // A record that fails for good must not be followed by delivered records of the same
+            // partition: recovery takes every entry at or below the highest sequence it finds of a
+            // writer as published. librdkafka then stops the producer with a fatal error instead.
+            if producerConfiguration.common.properties["enable.gapless.guarantee"] == nil {
+                producerConfiguration.common.properties["enable.gapless.guarantee"] = "true"
+            }
             publisher = try OutboxPublisher(applicationID: definition.name, configuration: producerConfiguration, logger: logger)
             try await recoverOutbox(kafka: kafka)
         }
