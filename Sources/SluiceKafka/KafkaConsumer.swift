@@ -114,11 +114,14 @@ public final class KafkaConsumer: Sendable {
         precondition(maxRecords > 0, "maxRecords must be positive")
         try checkOpen()
         let queue = consumerQueue
-        let result = try await pollThread.run { () throws -> PolledBatch in
-            try queue.poll(maxRecords: maxRecords, timeoutMs: timeout.timeoutMilliseconds)
+        let result = try await pollThread.run { [self] () throws -> PolledBatch in
+            let polled = try queue.poll(maxRecords: maxRecords, timeoutMs: timeout.timeoutMilliseconds)
+            // Registered on the poll thread, so that a close() queued behind this poll finds it
+            // (librdkafka waits for every rebalance it handed out to be applied before closing).
+            if let rebalance = polled.rebalance { state.withLock { $0.unacknowledged.append(rebalance) } }
+            return polled
         }
         if let rebalance = result.rebalance {
-            state.withLock { $0.unacknowledged.append(rebalance) }
             logger.debug(
                 "rebalance \(rebalance.event)",
                 metadata: ["sluice.kafka.cooperative": "\(rebalance.isCooperative)"])
@@ -135,16 +138,29 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: ``KafkaError/Code/invalidArgument`` when `event` was not returned by a poll
     ///   or was already acknowledged.
     public func acknowledge(_ event: KafkaRebalanceEvent, startOffsets: [KafkaTopicPartition: Int64]) async throws {
-        let rebalance = try state.withLock { state -> RDKafkaContext.Rebalance in
-            guard let index = state.unacknowledged.firstIndex(where: { $0.event == event }) else {
+        try checkUnacknowledged(event)
+        let client = client
+        try await pollThread.run { [self] () throws -> Void in
+            // Taken on the poll thread, where close() applies whatever is left: taken any earlier,
+            // a close() between taking and applying it would leave it unapplied, and librdkafka's
+            // close would wait for it forever.
+            try checkUnacknowledged(event)
+            let rebalance = state.withLock { state in
+                state.unacknowledged.remove(at: state.unacknowledged.firstIndex { $0.event == event }!)
+            }
+            try Self.apply(rebalance, startOffsets: startOffsets, client: client)
+        }
+    }
+
+    private func checkUnacknowledged(_ event: KafkaRebalanceEvent) throws {
+        try state.withLock { state in
+            if state.isClosed {
+                throw KafkaError(.closed, "acknowledge: the consumer is closed (closing applied \(event))")
+            }
+            guard state.unacknowledged.contains(where: { $0.event == event }) else {
                 throw KafkaError(
                     .invalidArgument, "acknowledge: \(event) was not returned by poll or is already acknowledged")
             }
-            return state.unacknowledged.remove(at: index)
-        }
-        let client = client
-        try await pollThread.run { () throws -> Void in
-            try Self.apply(rebalance, startOffsets: startOffsets, client: client)
         }
     }
 
@@ -315,20 +331,23 @@ public final class KafkaConsumer: Sendable {
     /// Leaves the group (revoking the assignment without further events) and stops fetching.
     /// Idempotent; every later call throws ``KafkaError/Code/closed``.
     public func close() async {
-        let pending = state.withLock { state -> [RDKafkaContext.Rebalance]? in
-            if state.isClosed { return nil }
+        let isFirst = state.withLock { state -> Bool in
+            if state.isClosed { return false }
             state.isClosed = true
-            defer { state.unacknowledged = [] }
-            return state.unacknowledged
+            return true
         }
-        guard let pending else { return }
+        guard isFirst else { return }
         client.context.isClosing.store(true, ordering: .sequentiallyConsistent)
         let client = client
         let logger = logger
         let queue = consumerQueue
-        await pollThread.run { () -> Void in
-            // librdkafka waits for unacknowledged rebalances; apply them before leaving.
-            var leftovers = pending
+        await pollThread.run { [self] () -> Void in
+            // librdkafka waits for unacknowledged rebalances; apply them before leaving. Every
+            // poll and acknowledgement queued before this block has run, so the lists are complete.
+            var leftovers = state.withLock { state in
+                defer { state.unacknowledged = [] }
+                return state.unacknowledged
+            }
             leftovers += client.context.undeliveredRebalances.withLock { pending in
                 defer { pending = [] }
                 return pending
