@@ -40,15 +40,20 @@ final class RDKafkaContext: Sendable {
 ///
 /// librdkafka's errors and warnings (syslog levels 0–4) are things an operator may have to
 /// act on (a broker unreachable, a failed commit), so they map to `warning`; its notices to
-/// `info`, its informational lines to `debug` and its debug lines to `trace`.
+/// `info`, its informational lines to `debug` and its debug lines to `trace` (one warning
+/// Sluice causes itself goes to `debug`, below).
 let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void =
     { rk, level, facility, line in
         guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
         let context = Unmanaged<RDKafkaContext>.fromOpaque(opaque).takeUnretainedValue()
-        let swiftLevel: Logger.Level = level <= 4 ? .warning : level == 5 ? .info : (level == 6 ? .debug : .trace)
+        var swiftLevel: Logger.Level = level <= 4 ? .warning : level == 5 ? .info : (level == 6 ? .debug : .trace)
+        let text = { line.map { String(cString: $0) } ?? "" }
+        // Sluice's pipelines set enable.gapless.guarantee (Docs/ExactlyOnce.md), which librdkafka
+        // calls experimental in a warning at every start: nothing for an operator to act on.
+        if swiftLevel == .warning && text().contains("enable.gapless.guarantee is experimental") { swiftLevel = .debug }
         guard context.logger.logLevel <= swiftLevel else { return }
         context.logger.log(
-            level: swiftLevel, "\(line.map { String(cString: $0) } ?? "")",
+            level: swiftLevel, "\(text())",
             metadata: [
                 "sluice.kafka.facility": "\(facility.map { String(cString: $0) } ?? "")",
                 "sluice.kafka.client": "\(String(cString: rd_kafka_name(rk)))",
