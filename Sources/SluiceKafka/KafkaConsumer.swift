@@ -136,7 +136,8 @@ public final class KafkaConsumer: Sendable {
     /// `autoOffsetReset`. `startOffsets` is ignored for `.revoked`.
     ///
     /// - Throws: ``KafkaError/Code/invalidArgument`` when `event` was not returned by a poll
-    ///   or was already acknowledged.
+    ///   or was already acknowledged; ``KafkaError/Code/closed`` once ``close()`` began (it
+    ///   applies every rebalance still unacknowledged).
     public func acknowledge(_ event: KafkaRebalanceEvent, startOffsets: [KafkaTopicPartition: Int64]) async throws {
         try checkUnacknowledged(event)
         let client = client
