@@ -27,6 +27,11 @@ public final class KafkaProducer: Sendable {
     private let isClosed = Atomic<Bool>(false)
     private let logger: Logger
 
+    /// The largest record this producer accepts (its `message.max.bytes`, 1,000,000 unless
+    /// set), as ``countedSize(keyCount:valueCount:headerSizes:)`` counts a record. librdkafka
+    /// refuses a larger record when it is sent (`MSG_SIZE_TOO_LARGE`).
+    public let maxRecordBytes: Int
+
     /// Creates a producer and starts its delivery thread. It connects lazily.
     ///
     /// - Parameters:
@@ -61,6 +66,7 @@ public final class KafkaProducer: Sendable {
         }
         self.client = client
         self.logger = logger
+        self.maxRecordBytes = client.integerProperty("message.max.bytes") ?? 1_000_000
         let name = client.name
         self.deliveryLoop = DeliveryLoop(client: client, label: "sluice.kafka.producer.delivery.\(name)", onDelivery: onDelivery)
         self.topicHandles = RDKafkaTopicHandles(client: client, limit: topicHandleLimit)
@@ -266,6 +272,39 @@ public final class KafkaProducer: Sendable {
             throw KafkaError(.closed, "the producer is closed")
         }
         if let fatalError { throw fatalError }  // Cheap when there is none: one read lock.
+    }
+
+    /// The size librdkafka counts against ``maxRecordBytes`` for a record: key, value, each
+    /// header's name and value with their two length prefixes, and the record's framing at its
+    /// largest (librdkafka's `rd_kafka_msg_max_wire_size`).
+    ///
+    /// - Parameters:
+    ///   - keyCount: The key's length in bytes (0 for no key).
+    ///   - valueCount: The value's length in bytes.
+    ///   - headerSizes: Each header's name and value length in bytes.
+    public static func countedSize(
+        keyCount: Int, valueCount: Int, headerSizes: [(nameCount: Int, valueCount: Int)] = []
+    ) -> Int {
+        // Length, attributes, timestamp delta, offset delta, key length, value length and
+        // header count, each at its longest varint.
+        let framing = 5 + 1 + 10 + 5 + 5 + 5 + 5
+        var size = framing + keyCount + valueCount
+        for header in headerSizes {
+            size += header.nameCount + header.valueCount
+            size += zigzagVarintSize(header.nameCount) + zigzagVarintSize(header.valueCount)
+        }
+        return size
+    }
+
+    /// The length of `value` as a zigzag varint, as librdkafka writes header lengths.
+    private static func zigzagVarintSize(_ value: Int) -> Int {
+        var rest = UInt64(bitPattern: Int64(value) << 1) ^ UInt64(bitPattern: Int64(value) >> 63)
+        var size = 1
+        while rest >= 0x80 {
+            rest >>= 7
+            size += 1
+        }
+        return size
     }
 
     // MARK: Producing

@@ -407,6 +407,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     let record = try encode(output, with: sink)
                     let entry = try await outboxEntry(
                         key: item.key, topic: sink.topic, recordKey: record.key, value: record.value, headers: record.headers)
+                    try checkSize(ofResult: entry)
                     enqueue(entry, immediate: &immediate)
                 } else if let sink = definition.sink as? MemorySink<Processor.Output> {
                     let handler = sink.handler
@@ -455,8 +456,44 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 OutputHeader(name: "sluice.source", value: Array("\(record.partition.topic)/\(record.partition.partition)@\(record.offset)".utf8)),
             ]
             let entry = try await outboxEntry(key: key, topic: topic, recordKey: record.key, value: record.value, headers: headers)
-            enqueue(entry, immediate: &immediate)
+            enqueue(fitted(entry), immediate: &immediate)
         }
+    }
+
+    /// Refuses a result the producer would refuse for its size, before it reaches the outbox:
+    /// once checkpointed, every restart would try to publish it again and fail the same way.
+    private func checkSize(ofResult entry: OutboxEntry) throws {
+        guard let publisher else { return }
+        let size = publisher.countedSize(of: entry)
+        guard size > publisher.maxRecordBytes else { return }
+        throw SluiceError(
+            .encoding,
+            "the sink for topic '\(entry.destination.topic)' made a record of \(size) bytes (key \(entry.recordKey?.count ?? 0), "
+                + "value \(entry.recordValue.count), headers included), more than the \(publisher.maxRecordBytes) the producer "
+                + "takes: make results smaller, or raise 'message.max.bytes' in the Kafka properties (and 'max.message.bytes' "
+                + "of the topic on the brokers)")
+    }
+
+    /// `entry`, a dead letter or late record, cut to what the producer takes: the value is
+    /// shortened (and the key dropped only if it alone is too long), and a `sluice.truncated`
+    /// header gives the value's original length. The whole record stays in its input topic at
+    /// the place the `sluice.source` header names. Unchanged when it fits.
+    private func fitted(_ entry: consuming OutboxEntry) -> OutboxEntry {
+        guard let publisher else { return entry }
+        let limit = publisher.maxRecordBytes
+        guard publisher.countedSize(of: entry) > limit else { return entry }
+        let originalCount = entry.recordValue.count
+        entry.headers.append(OutputHeader(name: "sluice.truncated", value: Array(String(originalCount).utf8)))
+        var room = limit - (publisher.countedSize(of: entry) - originalCount)
+        if room < 0 {
+            entry.recordKey = nil
+            room = limit - (publisher.countedSize(of: entry) - originalCount)
+        }
+        entry.recordValue = Array(entry.recordValue.prefix(Swift.max(0, room)))
+        logger.warning(
+            "A record for topic '\(entry.destination.topic)' was larger than the producer takes; published its first \(entry.recordValue.count) of \(originalCount) value bytes",
+            metadata: ["sluice.limit": "\(limit)", "sluice.source": "\(entry.headers.first { $0.name == "sluice.source" }.map { String(decoding: $0.value, as: UTF8.self) } ?? "")"])
+        return entry
     }
 
     private func outboxEntry(key: OutboxKey, topic: String, recordKey: [UInt8]?, value: [UInt8], headers: [OutputHeader]) async throws -> OutboxEntry {

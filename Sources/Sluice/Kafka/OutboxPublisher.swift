@@ -69,6 +69,21 @@ final class OutboxPublisher: Sendable {
         return Int32(truncatingIfNeeded: fallback % Int64(count))
     }
 
+    /// The largest record the producer takes (its `message.max.bytes`), counted as
+    /// ``countedSize(of:)`` counts.
+    var maxRecordBytes: Int { producer.maxRecordBytes }
+
+    /// The size the producer counts for `entry` as published: with the writer and sequence
+    /// headers this publisher adds (the sequence at its longest, 20 digits).
+    func countedSize(of entry: OutboxEntry) -> Int {
+        var headers = entry.headers.map { (nameCount: $0.name.utf8.count, valueCount: $0.value.count) }
+        let writer = Self.writerName(applicationID: applicationID, partition: entry.key.writer)
+        headers.append((Self.writerHeader.utf8.count, writer.utf8.count))
+        headers.append((Self.sequenceHeader.utf8.count, 20))
+        return KafkaProducer.countedSize(
+            keyCount: entry.recordKey?.count ?? 0, valueCount: entry.recordValue.count, headerSizes: headers)
+    }
+
     /// Hands entries to the producer, in order. `crashPoints` may abort halfway.
     func publish(_ entries: [OutboxEntry], crashPoints: CrashPointSchedule) async throws {
         guard !entries.isEmpty else { return }

@@ -54,6 +54,16 @@ final class RDKafkaClient: @unchecked Sendable {
         self.retainedContext = retained
     }
 
+    /// The value of an integer configuration property as the handle uses it, or `nil` when
+    /// librdkafka does not know the property or its value is not an integer.
+    func integerProperty(_ name: String) -> Int? {
+        guard let conf = rd_kafka_conf(handle) else { return nil }
+        var text = [CChar](repeating: 0, count: 64)
+        var size = text.count
+        guard rd_kafka_conf_get(conf, name, &text, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return Int(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
     /// The librdkafka instance name, for example `sluice#consumer-1`.
     var name: String { String(cString: rd_kafka_name(handle)) }
 
