@@ -25,6 +25,8 @@ public final class KafkaProducer: Sendable {
     private let controlThread: BlockingExecutor
     private let nextID = Atomic<UInt64>(1)
     private let isClosed = Atomic<Bool>(false)
+    /// Whether the first ``close(timeout:)`` has finished, and the later calls waiting for it.
+    private let closeProgress = Mutex<(isDone: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let logger: Logger
 
     /// The largest record this producer accepts (its `message.max.bytes`, 1,000,000 unless
@@ -239,7 +241,7 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Stops accepting records, waits up to `timeout` for outstanding deliveries, then stops
-    /// the delivery thread. Idempotent.
+    /// the delivery thread. Idempotent: a later call returns once the first has finished.
     ///
     /// A send running meanwhile stops at its next record and throws ``KafkaError/Code/closed``;
     /// the records it enqueued before that are among those reported.
@@ -249,7 +251,24 @@ public final class KafkaProducer: Sendable {
     /// `_PURGE_QUEUE` / `_PURGE_INFLIGHT`; with an idempotent producer an in-flight one may
     /// nevertheless have been written).
     public func close(timeout: Duration) async {
-        guard !isClosed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        guard !isClosed.exchange(true, ordering: .sequentiallyConsistent) else {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let isDone = closeProgress.withLock { progress in
+                    if !progress.isDone { progress.waiters.append(continuation) }
+                    return progress.isDone
+                }
+                if isDone { continuation.resume() }
+            }
+            return
+        }
+        defer {
+            let waiters = closeProgress.withLock { progress in
+                progress.isDone = true
+                defer { progress.waiters = [] }
+                return progress.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
         client.context.isClosing.store(true, ordering: .sequentiallyConsistent)
         // A send already on the send thread stops at its next record; wait for it, so that every
         // record it enqueued is in the flush below and a later send finds the producer closing.

@@ -55,7 +55,10 @@ public struct PipelineConfiguration: Sendable {
     /// close every window, checkpoint, publish everything and return. Default `false`.
     public var stopsAtEndOfInput: Bool = false
     /// How long graceful shutdown (and the end of a bounded input) may take to checkpoint and
-    /// publish; past it the run fails with ``SluiceError/Code/shutdownTimeout``. Default 30 seconds.
+    /// publish, counted from the stop request (also while the pipeline still waits for the
+    /// producer, for example with the brokers down); past it the producer is closed and the run
+    /// fails with ``SluiceError/Code/shutdownTimeout``. Outputs not yet confirmed stay in the
+    /// outbox and are published after a restart. Default 30 seconds.
     public var shutdownTimeout: Duration = .seconds(30)
     /// Consumer-group session timeout (group assignment only). Default 10 seconds.
     public var sessionTimeout: Duration = .seconds(10)

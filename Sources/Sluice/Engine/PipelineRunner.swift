@@ -74,9 +74,16 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         }
         defer { control.status.withLock { $0.isRunning = false } }
         do {
-            try await loop()
-            try await withDeadline(configuration.shutdownTimeout) { try await self.finish() }
+            // The shutdown deadline runs from the stop request (or the end of a bounded input),
+            // also while the loop still waits for the producer.
+            try await withDeadline(configuration.shutdownTimeout, startingAt: control) {
+                try await self.loop()
+                self.control.requestStop()
+                try await self.finish()
+            }
         } catch {
+            // The counters as they ended (the loop updates them only as it goes).
+            await updateStatus(force: true)
             control.status.withLock { $0.failure = "\(error)" }
             await closeClients()
             throw error
@@ -538,7 +545,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         // cores that work (allocations, librdkafka's queue) competes with the pause, which
         // copies every changed key's state. It is usually long done, since the commit it
         // followed completed in the loop.
-        await publishing?.value
+        await awaitPublishing()
         let started = ContinuousClock.now
         try await collectEmitted()
         if configuration.guarantee == .atLeastOnce, let publisher {
@@ -606,7 +613,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             // At most one at a time: when the producer cannot keep up (its queue full, the
             // broker slow or down), the loop waits here, as it did when it published itself,
             // instead of queuing outboxes without bound.
-            await publishing?.value
+            await awaitPublishing()
             try publishFailure.raise()
             let outbox = checkpoint.outbox
             let crashPoints = configuration.crashPoints
@@ -671,9 +678,26 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// Waits until every committed checkpoint's outbox is handed to the producer; throws what
     /// publishing met.
     private func finishPublishing() async throws {
-        await publishing?.value
+        await awaitPublishing()
         publishing = nil
         try publishFailure.raise()
+    }
+
+    /// Waits until the outbox being handed to the producer, if any, is handed over.
+    ///
+    /// When the waiting task is cancelled (the shutdown deadline passed), the producer is
+    /// closed: a send waiting for room in librdkafka's queue (the broker down or refusing
+    /// records) then stops, and what it did not hand over stays in the outbox for the next
+    /// start. Without this, the deadline, which waits for the work it cancels, never ended.
+    private func awaitPublishing() async {
+        guard let publishing else { return }
+        let publisher = publisher
+        await withTaskCancellationHandler {
+            await publishing.value
+        } onCancel: {
+            guard let publisher else { return }
+            Task { await publisher.close() }
+        }
     }
 
     private func closeClients() async {
@@ -780,11 +804,16 @@ final class CommitFlag: Sendable {
     func set() { value.store(true, ordering: .releasing) }
 }
 
-/// Runs `body`, failing with ``SluiceError/Code/shutdownTimeout`` if it takes longer than `limit`.
-func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+/// Runs `body`, failing with ``SluiceError/Code/shutdownTimeout`` if it has not finished
+/// `limit` after `control` saw a stop request. `body` is then cancelled, and this waits for it
+/// to end: work it waits for must give way to cancellation (the runner closes its producer).
+func withDeadline<T: Sendable>(
+    _ limit: Duration, startingAt control: RunControl, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
+            await control.stopRequested()
             try await Task.sleep(for: limit)
             return nil
         }
@@ -792,7 +821,7 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable ()
         guard let first = try await group.next(), let value = first else {
             throw SluiceError(
                 .shutdownTimeout,
-                "the final checkpoint and publishing did not finish within \(limit); outputs not yet confirmed will be published after a restart")
+                "the final checkpoint and publishing did not finish within \(limit) of the stop; outputs not yet confirmed will be published after a restart")
         }
         return value
     }
