@@ -37,4 +37,26 @@ struct ShutdownDeadlineTests {
         try await PipelineService(pipeline, configuration: restarted, logger: integrationLogger).run()
         try await KafkaPipelineTests.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
     }
+
+    @Test("cancelling the task that runs a pipeline ends it with CancellationError and loses nothing: a restart publishes every result once", .timeLimit(.minutes(1)))
+    func cancellationLosesNothing() async throws {
+        let readings = KafkaPipelineTests.readings(count: 20_000, sensors: 50)
+        let (cluster, pipeline, bounded) = try await KafkaPipelineTests.sumsJob(readings, partitions: 2, state: "cancelled")
+        var unbounded = bounded
+        unbounded.stopsAtEndOfInput = false
+        let service = PipelineService(pipeline, configuration: unbounded, logger: integrationLogger)
+        let running = Task { try await service.run() }
+        // Until some results were published (the run goes on reading and checkpointing).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while service.status.recordsPublished == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(service.status.recordsPublished > 0)
+        running.cancel()
+        await #expect(throws: CancellationError.self) { try await running.value }
+        #expect(!service.status.isRunning)
+
+        try await PipelineService(pipeline, configuration: bounded, logger: integrationLogger).run()
+        try await KafkaPipelineTests.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
+    }
 }

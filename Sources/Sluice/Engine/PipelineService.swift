@@ -4,11 +4,16 @@ import Synchronization
 
 /// Runs a pipeline as a swift-service-lifecycle `Service`.
 ///
-/// `run()` recovers from the last checkpoint and processes until the task is
-/// cancelled or graceful shutdown is triggered (for example by SIGTERM through a
-/// `ServiceGroup`); then it stops polling, takes a final checkpoint, publishes
-/// the outbox and returns. With ``PipelineConfiguration/stopsAtEndOfInput`` it
-/// returns by itself once the input present at start is processed.
+/// `run()` recovers from the last checkpoint and processes until graceful shutdown
+/// is triggered (for example by SIGTERM through a `ServiceGroup`) or ``stop()`` is
+/// called; then it stops polling, takes a final checkpoint, publishes the outbox and
+/// returns, within ``PipelineConfiguration/shutdownTimeout``. With
+/// ``PipelineConfiguration/stopsAtEndOfInput`` it returns by itself once the input
+/// present at start is processed.
+///
+/// Cancelling the task that runs it stops it without waiting for the producer: it
+/// throws `CancellationError`, and whatever was not published stays in the checkpoint's
+/// outbox, or is computed again from the input, for the next run to publish.
 public final class PipelineService<Processor: KeyedProcessor>: Service, Sendable {
     private let definition: PipelineDefinition<Processor>
     private let configuration: PipelineConfiguration
