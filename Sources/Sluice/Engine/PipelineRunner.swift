@@ -368,6 +368,23 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             logger.info("Partitions revoked; checkpointing before giving them up", metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
             try await checkpoint()
             try await completeInFlightCheckpoint()
+            // The checkpoint committed its offsets asynchronously; the next owner reads them
+            // as soon as the partitions are given up, so they are committed and awaited here
+            // (as Kafka Streams commits synchronously before it gives up partitions). A member
+            // that gets a partition back compares its local state with the group's offset:
+            // one that had not landed yet made it take stale state for current and publish
+            // again what the other member had published.
+            let revoked = Set(inputs)
+            let offsets = Self.appliedOffsets(await router.nextOffsets()).filter { revoked.contains($0.key) }
+            do {
+                try await consumer.commit(Self.kafkaOffsets(offsets))
+            } catch {
+                // The checkpoint holds them all the same; the next owner then sees the group's
+                // older offsets.
+                logger.warning(
+                    "Could not commit the offsets of revoked partitions to the group: \(error)",
+                    metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
+            }
             for partition in inputs {
                 await router.release(partition)
                 positions[partition] = nil
