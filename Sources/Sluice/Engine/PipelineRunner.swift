@@ -487,9 +487,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// Refuses a result the producer would refuse for its size, before it reaches the outbox:
     /// once checkpointed, every restart would try to publish it again and fail the same way.
     private func checkSize(ofResult entry: OutboxEntry) throws {
-        guard let publisher else { return }
+        guard let publisher, publisher.exceedsLimit(entry) else { return }
         let size = publisher.countedSize(of: entry)
-        guard size > publisher.maxRecordBytes else { return }
         throw SluiceError(
             .encoding,
             "the sink for topic '\(entry.destination.topic)' made a record of \(size) bytes (key \(entry.recordKey?.count ?? 0), "
@@ -504,8 +503,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// the place the `sluice.source` header names. Unchanged when it fits.
     private func fitted(_ entry: consuming OutboxEntry) -> OutboxEntry {
         guard let publisher else { return entry }
+        guard publisher.exceedsLimit(entry) else { return entry }
         let limit = publisher.maxRecordBytes
-        guard publisher.countedSize(of: entry) > limit else { return entry }
         let originalCount = entry.recordValue.count
         entry.headers.append(OutputHeader(name: "sluice.truncated", value: Array(String(originalCount).utf8)))
         var room = limit - (publisher.countedSize(of: entry) - originalCount)

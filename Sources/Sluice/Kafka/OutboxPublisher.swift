@@ -77,11 +77,26 @@ final class OutboxPublisher: Sendable {
     /// headers this publisher adds (the sequence at its longest, 20 digits).
     func countedSize(of entry: OutboxEntry) -> Int {
         var headers = entry.headers.map { (nameCount: $0.name.utf8.count, valueCount: $0.value.count) }
-        let writer = Self.writerName(applicationID: applicationID, partition: entry.key.writer)
-        headers.append((Self.writerHeader.utf8.count, writer.utf8.count))
+        headers.append((Self.writerHeader.utf8.count, writerNameCount(of: entry.key.writer)))
         headers.append((Self.sequenceHeader.utf8.count, 20))
         return KafkaProducer.countedSize(
             keyCount: entry.recordKey?.count ?? 0, valueCount: entry.recordValue.count, headerSizes: headers)
+    }
+
+    /// Whether `entry`, published, is larger than the producer takes. Cheap for the many that
+    /// are far below: an upper bound first (each header's two length prefixes at their longest,
+    /// 10 bytes each), the exact count only near the limit.
+    func exceedsLimit(_ entry: OutboxEntry) -> Bool {
+        var bound = (entry.recordKey?.count ?? 0) + entry.recordValue.count
+        for header in entry.headers { bound += header.name.utf8.count + header.value.count + 20 }
+        bound += Self.writerHeader.utf8.count + writerNameCount(of: entry.key.writer) + 20
+        bound += Self.sequenceHeader.utf8.count + 20 + 20 + 36
+        return bound > maxRecordBytes && countedSize(of: entry) > maxRecordBytes
+    }
+
+    /// The length of ``writerName(applicationID:partition:)`` in bytes, without making it.
+    private func writerNameCount(of partition: InputPartition) -> Int {
+        applicationID.utf8.count + 1 + partition.topic.utf8.count + 1 + String(partition.partition).utf8.count
     }
 
     /// Hands entries to the producer, in order. `crashPoints` may abort halfway.
