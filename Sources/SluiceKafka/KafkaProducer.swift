@@ -199,18 +199,39 @@ public final class KafkaProducer: Sendable {
 
     /// Waits until every record sent so far has a delivery report (delivered or failed).
     ///
-    /// - Throws: ``KafkaError/Code/timeout`` when records remain after `timeout`.
+    /// - Throws: ``KafkaError/Code/timeout`` when records remain after `timeout`;
+    ///   ``KafkaError/Code/closed`` when ``close(timeout:)`` begins meanwhile (close then
+    ///   waits for the records itself, or purges them).
     public func flush(timeout: Duration) async throws {
+        try await flush(timeout: timeout, givingUpWhenClosing: true)
+    }
+
+    /// How long one `rd_kafka_flush` call waits before a flush that gives up when the
+    /// producer closes looks again.
+    private static let flushSlice: Duration = .milliseconds(100)
+
+    private func flush(timeout: Duration, givingUpWhenClosing: Bool) async throws {
         let client = client
         try await controlThread.run { () throws -> Void in
-            let err = rd_kafka_flush(client.handle, timeout.timeoutMilliseconds)
-            if err == RD_KAFKA_RESP_ERR__TIMED_OUT {
-                throw KafkaError(
-                    .timeout,
-                    "flush: \(rd_kafka_outq_len(client.handle)) records still undelivered after \(timeout)",
-                    rdKafkaCode: err.rawValue, isRetriable: true)
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let left = deadline - ContinuousClock.now
+                let wait = givingUpWhenClosing ? Swift.min(left, Self.flushSlice) : left
+                let err = rd_kafka_flush(client.handle, Swift.max(wait, .zero).timeoutMilliseconds)
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+                guard err == RD_KAFKA_RESP_ERR__TIMED_OUT else { throw KafkaError.rdKafka(err, "flush") }
+                if givingUpWhenClosing && client.context.isClosing.load(ordering: .relaxed) {
+                    throw KafkaError(
+                        .closed,
+                        "flush: the producer closed with \(rd_kafka_outq_len(client.handle)) records undelivered")
+                }
+                if ContinuousClock.now >= deadline {
+                    throw KafkaError(
+                        .timeout,
+                        "flush: \(rd_kafka_outq_len(client.handle)) records still undelivered after \(timeout)",
+                        rdKafkaCode: err.rawValue, isRetriable: true)
+                }
             }
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "flush") }
         }
         // The reports are now queued; wait until the delivery thread has handed them out.
         await deliveryLoop.drained()
@@ -274,7 +295,7 @@ public final class KafkaProducer: Sendable {
         // record it enqueued is in the flush below and a later send finds the producer closing.
         await sendThread.run {}
         do {
-            try await flush(timeout: timeout)
+            try await flush(timeout: timeout, givingUpWhenClosing: false)
         } catch {
             logger.info("closing producer: \(error); purging undelivered records")
             let client = client

@@ -91,4 +91,37 @@ struct OversizedRecordTests {
         try await PipelineService(pipeline(padding: 0), configuration: configuration, logger: integrationLogger).run()
         try await KafkaPipelineTests.expectEachResultOnce(of: readings, in: "sums", cluster: cluster)
     }
+
+    @Test("a dead letter's reason is cut to 4 KiB, so that a reason quoting a large record does not crowd it out")
+    func longReasonsAreCut() async throws {
+        let cluster = try mockCluster([("sensors", 1), ("sums", 1)])
+        let payload = String(repeating: "z", count: 600_000)
+        try await Self.produceRaw([Array(payload.utf8)], to: "sensors", cluster: cluster)
+        struct Quoting: Error, CustomStringConvertible {
+            var text: String
+            var description: String { "cannot use \(text)" }
+        }
+        let pipeline = Pipeline("long-reason-\(UUID().uuidString.prefix(8))")
+            .source(KafkaSource(topic: "sensors"), decode: { (record: SourceRecord) -> Reading in
+                throw Quoting(text: String(decoding: record.value, as: UTF8.self))
+            })
+            .eventTime { $0.time }
+            .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
+            .key(by: { $0.id })
+            .window(.tumbling(.seconds(10)))
+            .aggregate(into: SumCount()) { acc, reading in acc.sum += reading.value }
+            .sink(KafkaSink(topic: "sums") { result in SinkRecord(key: nil, value: Array("\(result.value.sum)".utf8)) })
+        let configuration = KafkaPipelineTests.boundedConfiguration(cluster, state: "long-reason")
+        try await PipelineService(pipeline, configuration: configuration, logger: integrationLogger).run()
+
+        let deadLetters = try await KafkaTopicReader.readAll(
+            topic: "\(pipeline.name)-dead-letters", bootstrapServers: cluster.bootstrapServers, logger: integrationLogger)
+        #expect(deadLetters.count == 1)
+        let reason = try #require(deadLetters.first?.header("sluice.error"))
+        #expect(reason.count <= 4_096)
+        #expect(String(decoding: reason, as: UTF8.self).hasSuffix("zzz…"))
+        // With the reason cut, the whole record fits.
+        #expect(deadLetters.first?.value.count == 600_000)
+        #expect(deadLetters.first?.header("sluice.truncated") == nil)
+    }
 }

@@ -11,8 +11,8 @@ import Testing
 struct ShutdownDeadlineTests {
     @Test(
         "a stop while every produce request fails and the producer's queue is full ends with shutdownTimeout; a restart publishes every result once",
-        .timeLimit(.minutes(1)))
-    func stopEndsWhileTheQueueIsFull() async throws {
+        .timeLimit(.minutes(1)), arguments: [PipelineConfiguration.DeliveryGuarantee.exactlyOnce, .atLeastOnce])
+    func stopEndsWhileTheQueueIsFull(guarantee: PipelineConfiguration.DeliveryGuarantee) async throws {
         // 200 sensors within one 10 s window: every result is made at the end of the input,
         // twice as many as the producer's queue holds.
         let readings = KafkaPipelineTests.readings(count: 2_000, sensors: 200)
@@ -20,6 +20,7 @@ struct ShutdownDeadlineTests {
         var configuration = bounded
         configuration.kafka?.properties["queue.buffering.max.messages"] = "100"
         configuration.shutdownTimeout = .seconds(2)
+        configuration.guarantee = guarantee
         // NOT_ENOUGH_REPLICAS is retriable: the producer retries without end and nothing is delivered.
         try cluster.pushRequestErrors(
             apiKey: KafkaMockCluster.APIKey.produce,

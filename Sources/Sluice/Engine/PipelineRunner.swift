@@ -40,6 +40,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// Publishing of committed checkpoints' outboxes, in checkpoint order, off the loop (see
     /// `completeInFlightCheckpoint`), and the first error it met.
     private var publishing: Task<Void, Never>?
+    /// Raised when the pipeline begins to finish by itself (the end of a bounded input): the
+    /// shutdown deadline runs from then, as from a stop request.
+    private let finishing = StopSignal()
     private let publishFailure = PublishFailure()
     /// The batch copied and decoded while the router applies the previous one (see `pollRecords`).
     private var nextPoll: Task<PolledRecords, any Error>?
@@ -75,11 +78,21 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         defer { control.status.withLock { $0.isRunning = false } }
         do {
             // The shutdown deadline runs from the stop request (or the end of a bounded input),
-            // also while the loop still waits for the producer.
-            try await withDeadline(configuration.shutdownTimeout, startingAt: control) {
-                try await self.loop()
-                self.control.requestStop()
-                try await self.finish()
+            // also while the loop still waits for the producer. When it passes (or the task
+            // running the pipeline is cancelled), the producer is closed: a send waiting for
+            // room in librdkafka's queue, or a flush, then gives up, and what it did not hand
+            // over stays in the outbox (or is computed again) for the next start.
+            let finishing = finishing
+            let publisher = publisher
+            try await withDeadline(configuration.shutdownTimeout, startingAt: [control.stop, finishing]) {
+                try await withTaskCancellationHandler {
+                    try await self.loop()
+                    finishing.raise()
+                    try await self.finish()
+                } onCancel: {
+                    guard let publisher else { return }
+                    Task { await publisher.close() }
+                }
             }
         } catch {
             // The counters as they ended (the loop updates them only as it goes).
@@ -275,6 +288,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             try await definition.engine.advance(router, { caughtUp.contains($0) })
             try await collectEmitted()
             if configuration.stopsAtEndOfInput && reachedEndOfInput() {
+                finishing.raise()
                 // Report the watermarks of the data before they jump to the end of time.
                 await updateStatus(force: true)
                 logger.info("Reached the end of the input; closing every window")
@@ -476,12 +490,28 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             deliver { handler(record, reason) }
         case .topic(let topic):
             let headers = [
-                OutputHeader(name: "sluice.error", value: Array(reason.utf8)),
+                // At most 4 KiB: a reason that quotes a large record must not take the room the
+                // record needs (the value is cut to fit, the headers are not).
+                OutputHeader(name: "sluice.error", value: Self.reasonBytes(reason, limit: 4_096)),
                 OutputHeader(name: "sluice.source", value: Array("\(record.partition.topic)/\(record.partition.partition)@\(record.offset)".utf8)),
             ]
             let entry = try await outboxEntry(key: key, topic: topic, recordKey: record.key, value: record.value, headers: headers)
             enqueue(fitted(entry), immediate: &immediate)
         }
+    }
+
+    /// `reason` in UTF-8, cut at a character boundary to at most `limit` bytes, ending in "…" if cut.
+    static func reasonBytes(_ reason: String, limit: Int) -> [UInt8] {
+        guard reason.utf8.count > limit else { return Array(reason.utf8) }
+        var kept = 0
+        var end = reason.startIndex
+        for character in reason {
+            let count = character.utf8.count
+            guard kept + count <= limit - 3 else { break }
+            kept += count
+            end = reason.index(after: end)
+        }
+        return Array(reason[..<end].utf8) + Array("…".utf8)
     }
 
     /// Refuses a result the producer would refuse for its size, before it reaches the outbox:
@@ -561,7 +591,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         // cores that work (allocations, librdkafka's queue) competes with the pause, which
         // copies every changed key's state. It is usually long done, since the commit it
         // followed completed in the loop.
-        await awaitPublishing()
+        await publishing?.value
         let started = ContinuousClock.now
         try await collectEmitted()
         if configuration.guarantee == .atLeastOnce, let publisher {
@@ -629,7 +659,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             // At most one at a time: when the producer cannot keep up (its queue full, the
             // broker slow or down), the loop waits here, as it did when it published itself,
             // instead of queuing outboxes without bound.
-            await awaitPublishing()
+            await publishing?.value
             try publishFailure.raise()
             let outbox = checkpoint.outbox
             let crashPoints = configuration.crashPoints
@@ -694,26 +724,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// Waits until every committed checkpoint's outbox is handed to the producer; throws what
     /// publishing met.
     private func finishPublishing() async throws {
-        await awaitPublishing()
+        await publishing?.value
         publishing = nil
         try publishFailure.raise()
-    }
-
-    /// Waits until the outbox being handed to the producer, if any, is handed over.
-    ///
-    /// When the waiting task is cancelled (the shutdown deadline passed), the producer is
-    /// closed: a send waiting for room in librdkafka's queue (the broker down or refusing
-    /// records) then stops, and what it did not hand over stays in the outbox for the next
-    /// start. Without this, the deadline, which waits for the work it cancels, never ended.
-    private func awaitPublishing() async {
-        guard let publishing else { return }
-        let publisher = publisher
-        await withTaskCancellationHandler {
-            await publishing.value
-        } onCancel: {
-            guard let publisher else { return }
-            Task { await publisher.close() }
-        }
     }
 
     private func closeClients() async {
@@ -821,15 +834,19 @@ final class CommitFlag: Sendable {
 }
 
 /// Runs `body`, failing with ``SluiceError/Code/shutdownTimeout`` if it has not finished
-/// `limit` after `control` saw a stop request. `body` is then cancelled, and this waits for it
-/// to end: work it waits for must give way to cancellation (the runner closes its producer).
+/// `limit` after the first of `signals` was raised. `body` is then cancelled, and this waits for
+/// it to end: work it waits for must give way to cancellation (the runner closes its producer).
 func withDeadline<T: Sendable>(
-    _ limit: Duration, startingAt control: RunControl, _ body: @escaping @Sendable () async throws -> T
+    _ limit: Duration, startingAt signals: [StopSignal], _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            await control.stopRequested()
+            await withTaskGroup(of: Void.self) { first in
+                for signal in signals { first.addTask { await signal.raised() } }
+                await first.next()
+                first.cancelAll()
+            }
             try await Task.sleep(for: limit)
             return nil
         }

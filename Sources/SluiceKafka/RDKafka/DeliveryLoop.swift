@@ -29,7 +29,9 @@ final class DeliveryLoop: @unchecked Sendable {
     private let thread: DispatchQueue
     private let onDelivery: @Sendable (KafkaDeliveryReport) -> Void
     private let isStopping = Atomic<Bool>(false)
-    private let idleWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    /// Whether the loop has ended, and the callers of ``drained()`` waiting for it to find the
+    /// queue empty. One lock for both, so that no waiter arrives after the loop's last look.
+    private let idleWaiters = Mutex<(hasEnded: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let serving = Mutex<Void>(())
     private let wakeRead: Int32
     private let wakeWrite: Int32
@@ -71,10 +73,13 @@ final class DeliveryLoop: @unchecked Sendable {
 
     /// Waits until every event queued now has been served.
     func drained() async {
-        guard !isStopping.load(ordering: .relaxed) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            idleWaiters.withLock { $0.append(continuation) }
-            wake()
+            let hasEnded = idleWaiters.withLock { state in
+                if !state.hasEnded { state.waiters.append(continuation) }
+                return state.hasEnded
+            }
+            // After the loop ended, ``stopAndWait()`` has served what was queued.
+            if hasEnded { continuation.resume() } else { wake() }
         }
     }
 
@@ -129,9 +134,12 @@ final class DeliveryLoop: @unchecked Sendable {
             }
             senderWasServing = isEmpty == nil
             if isEmpty == true {
-                for waiter in idleWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) {
-                    waiter.resume()
+                let waiters = idleWaiters.withLock { state in
+                    if stopping { state.hasEnded = true }
+                    defer { state.waiters = [] }
+                    return state.waiters
                 }
+                for waiter in waiters { waiter.resume() }
                 if stopping { break }
             }
         }
