@@ -330,10 +330,15 @@ public final class KafkaProducer: Sendable {
         let framing = 5 + 1 + 10 + 5 + 5 + 5 + 5
         var size = framing + keyCount + valueCount
         for header in headerSizes {
-            size += header.nameCount + header.valueCount
-            size += zigzagVarintSize(header.nameCount) + zigzagVarintSize(header.valueCount)
+            size += countedSize(ofHeaderWithNameCount: header.nameCount, valueCount: header.valueCount)
         }
         return size
+    }
+
+    /// What one header adds to ``countedSize(keyCount:valueCount:headerSizes:)``: its name and
+    /// value and their two length prefixes.
+    public static func countedSize(ofHeaderWithNameCount nameCount: Int, valueCount: Int) -> Int {
+        nameCount + valueCount + zigzagVarintSize(nameCount) + zigzagVarintSize(valueCount)
     }
 
     /// The length of `value` as a zigzag varint, as librdkafka writes header lengths.

@@ -74,24 +74,22 @@ final class OutboxPublisher: Sendable {
     var maxRecordBytes: Int { producer.maxRecordBytes }
 
     /// The size the producer counts for `entry` as published: with the writer and sequence
-    /// headers this publisher adds (the sequence at its longest, 20 digits).
+    /// headers this publisher adds (the sequence at its longest, 20 digits). Allocates nothing:
+    /// every result is checked.
     func countedSize(of entry: OutboxEntry) -> Int {
-        var headers = entry.headers.map { (nameCount: $0.name.utf8.count, valueCount: $0.value.count) }
-        headers.append((Self.writerHeader.utf8.count, writerNameCount(of: entry.key.writer)))
-        headers.append((Self.sequenceHeader.utf8.count, 20))
-        return KafkaProducer.countedSize(
-            keyCount: entry.recordKey?.count ?? 0, valueCount: entry.recordValue.count, headerSizes: headers)
+        var size = KafkaProducer.countedSize(keyCount: entry.recordKey?.count ?? 0, valueCount: entry.recordValue.count)
+        for header in entry.headers {
+            size += KafkaProducer.countedSize(ofHeaderWithNameCount: header.name.utf8.count, valueCount: header.value.count)
+        }
+        size += KafkaProducer.countedSize(
+            ofHeaderWithNameCount: Self.writerHeader.utf8.count, valueCount: writerNameCount(of: entry.key.writer))
+        size += KafkaProducer.countedSize(ofHeaderWithNameCount: Self.sequenceHeader.utf8.count, valueCount: 20)
+        return size
     }
 
-    /// Whether `entry`, published, is larger than the producer takes. Cheap for the many that
-    /// are far below: an upper bound first (each header's two length prefixes at their longest,
-    /// 10 bytes each), the exact count only near the limit.
+    /// Whether `entry`, published, is larger than the producer takes.
     func exceedsLimit(_ entry: OutboxEntry) -> Bool {
-        var bound = (entry.recordKey?.count ?? 0) + entry.recordValue.count
-        for header in entry.headers { bound += header.name.utf8.count + header.value.count + 20 }
-        bound += Self.writerHeader.utf8.count + writerNameCount(of: entry.key.writer) + 20
-        bound += Self.sequenceHeader.utf8.count + 20 + 20 + 36
-        return bound > maxRecordBytes && countedSize(of: entry) > maxRecordBytes
+        countedSize(of: entry) > maxRecordBytes
     }
 
     /// The length of ``writerName(applicationID:partition:)`` in bytes, without making it.
