@@ -69,6 +69,10 @@ struct PipelineChildCommand: AsyncParsableCommand {
         var configuration = PipelineConfiguration(
             stateDirectory: state, kafka: KafkaConfiguration(bootstrapServers: bootstrap.split(separator: ",").map(String.init)))
         configuration.checkpointInterval = .seconds(1)
+        for pair in (ProcessInfo.processInfo.environment["SLUICE_BENCH_KAFKA_PROPERTIES"] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { configuration.kafka?.properties[parts[0]] = parts[1] }
+        }
         configuration.guarantee = .exactlyOnce
         configuration.stopsAtEndOfInput = mode == .throughput
         configuration.metricsFactory = metrics
@@ -94,7 +98,11 @@ struct PipelineChildCommand: AsyncParsableCommand {
                 sample.peakAnonymousBytes = max(sample.peakAnonymousBytes, resident.anonymous)
                 sample.peakFileBytes = max(sample.peakFileBytes, resident.shared)
                 switch mode {
-                case .throughput: break
+                case .throughput:
+                    // Not a stop: only when the last reading was read, to tell the processing from the tail.
+                    if status.router.recordsConsumed >= UInt64(records) && sample.inputConsumedWallMs == nil {
+                        sample.inputConsumedWallMs = now
+                    }
                 case .build:
                     if status.router.recordsConsumed >= UInt64(records) && sample.inputConsumedWallMs == nil {
                         sample.inputConsumedWallMs = now

@@ -95,6 +95,7 @@ struct Report {
         notes.append(
             "iot \(report.sensors) sensors, \(report.decoding.rawValue): run() to running \(Format.seconds(startup)); running to first reading \(report.runningToFirstReading.map(Format.seconds) ?? "?"); "
                 + "first reading to last result published \(Format.seconds(report.seconds)); "
+                + "last reading read (sampled every 10 ms) to last result published \(child.inputConsumedWallMs.map { Format.seconds(Double(report.output.lastTimestampMs - $0) / 1_000) } ?? "?"); "
                 + "last result to run() returning \(Format.seconds(tail)); sampled checkpoint pauses (full resolution) \(pausesText(report.sampledPauses)); "
                 + "max keys per checkpoint \(child.checkpointKeys.max() ?? 0); max live keys \(child.maxLiveKeys); ceiling cpu \(Format.seconds(report.ceiling.cpuSeconds)); "
                 + "peak RssAnon \(Format.mebibytes(child.peakAnonymousBytes ?? 0)), RssFile \(Format.mebibytes(child.peakFileBytes ?? 0))")
