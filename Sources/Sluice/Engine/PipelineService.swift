@@ -36,6 +36,11 @@ public final class PipelineService<Processor: KeyedProcessor>: Service, Sendable
     public var status: PipelineStatus { control.status.withLock { $0 } }
 
     /// Asks the pipeline to stop after its current batch, checkpoint and publish.
+    ///
+    /// A stop is final, as `KafkaStreams.close()` is: one requested before ``run()`` begins
+    /// (a signal that races start-up) is not lost, and a later ``run()`` of this service stops
+    /// as soon as it has recovered and published what the last checkpoint held. To run the
+    /// pipeline again, make a new service.
     public func stop() {
         control.requestStop()
     }
