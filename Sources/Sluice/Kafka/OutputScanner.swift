@@ -7,6 +7,12 @@ import SluiceKafka
 /// scan offset to the end and keeps, per writer, the highest sequence number
 /// seen *in that partition*. The idempotent producer keeps order within a
 /// partition only, so the answer is per (writer, output partition).
+///
+/// Only sequences up to the highest this outbox holds for the writer and partition count.
+/// A writer's name is its input partition, and another life of that partition (another
+/// group member that took it over, starting with a clock-based ``PartitionProgress/firstSequence()``
+/// far above ours) writes under the same name: its records say nothing about ours, and
+/// counting them would take every entry of ours as published, and lose them.
 struct OutputScanner {
     let applicationID: String
     let configuration: KafkaConsumerConfiguration
@@ -42,6 +48,14 @@ struct OutputScanner {
 
         var highestSeen: [OutputPartition: [String: UInt64]] = [:]
         var newScanOffsets: [OutputPartition: Int64] = [:]
+        // Per output partition and writer, the highest sequence this outbox holds (see the type's documentation).
+        var highestPending: [OutputPartition: [String: UInt64]] = [:]
+        for (partition, entries) in byPartition {
+            for entry in entries {
+                let name = OutboxPublisher.writerName(applicationID: applicationID, partition: entry.key.writer)
+                highestPending[partition, default: [:]][name] = Swift.max(highestPending[partition]?[name] ?? 0, entry.key.sequence)
+            }
+        }
         var ranges: [KafkaTopicPartition: (start: Int64, end: Int64)] = [:]
         for partition in byPartition.keys {
             let tp = KafkaTopicPartition(topic: partition.topic, partition: partition.partition)
@@ -57,8 +71,9 @@ struct OutputScanner {
                 let name = String(decoding: writer, as: UTF8.self)
                 guard name.hasPrefix(applicationID + "|") else { return }
                 let partition = OutputPartition(topic: record.topic, partition: record.partition)
-                highestSeen[partition, default: [:]][name] = Swift.max(highestSeen[partition]?[name] ?? 0, sequence)
                 newScanOffsets[partition] = record.offset + 1
+                guard let limit = highestPending[partition]?[name], sequence <= limit else { return }
+                highestSeen[partition, default: [:]][name] = Swift.max(highestSeen[partition]?[name] ?? 0, sequence)
             }
         } catch let error as KafkaError where error.code == .timeout {
             throw SluiceError(.sinkFailure, "recovering the outbox: \(error.message)", underlying: error)

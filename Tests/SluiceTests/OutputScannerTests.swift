@@ -1,0 +1,63 @@
+import Logging
+import SluiceKafka
+import Testing
+
+@testable import Sluice
+
+/// The recovery scan that tells which outbox entries a previous process already published.
+@Suite("Output scan at recovery")
+struct OutputScannerTests {
+    static let application = "scan-app"
+    static let writer = InputPartition(topic: "sensors", partition: 3)
+    static let output = OutputPartition(topic: "sums", partition: 0)
+
+    /// A record as the publisher writes it for `sequence` of ``writer``.
+    static func published(_ sequence: UInt64) -> KafkaOutgoingRecord {
+        KafkaOutgoingRecord(
+            topic: output.topic, partition: output.partition, value: Array("result \(sequence)".utf8),
+            headers: [
+                KafkaHeader(name: OutboxPublisher.writerHeader, value: Array(OutboxPublisher.writerName(applicationID: application, partition: writer).utf8)),
+                KafkaHeader(name: OutboxPublisher.sequenceHeader, value: Array(String(sequence).utf8)),
+            ])
+    }
+
+    static func entry(_ sequence: UInt64) -> OutboxEntry {
+        OutboxEntry(key: OutboxKey(writer: writer, sequence: sequence), destination: output, recordKey: nil, recordValue: [1])
+    }
+
+    @Test("records of another life of the same input partition (higher sequences) do not mark this outbox as published")
+    func anotherLifeOfTheWriterIsIgnored() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: ObservedFixture.silentLogger)
+        defer { cluster.close() }
+        try cluster.createTopic(Self.output.topic, partitions: 1)
+        // This process published 100 and 101 of its outbox 100...103 before it died. Then another
+        // member took the input partition over without its state and published under the same
+        // writer name, with sequences from the clock of its own start: far above ours.
+        try await ObservedFixture.produce(
+            [Self.published(100), Self.published(101), Self.published(9_000_000), Self.published(9_000_001)],
+            bootstrapServers: cluster.bootstrapServers)
+
+        let scanner = OutputScanner(
+            applicationID: Self.application, configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers),
+            logger: ObservedFixture.silentLogger)
+        let result = try await scanner.scan(outbox: (100...103).map(Self.entry), from: [:])
+
+        #expect(Set(result.alreadyPublished.map(\.sequence)) == [100, 101], "102 and 103 were never published: they must go out")
+        #expect(result.scanOffsets[Self.output] == 4, "the scan read past every record of the application")
+    }
+
+    @Test("an entry is published when a later one of its own writer is in the partition")
+    func laterOwnRecordMarksEarlierEntries() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: ObservedFixture.silentLogger)
+        defer { cluster.close() }
+        try cluster.createTopic(Self.output.topic, partitions: 1)
+        try await ObservedFixture.produce([Self.published(102)], bootstrapServers: cluster.bootstrapServers)
+
+        let scanner = OutputScanner(
+            applicationID: Self.application, configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers),
+            logger: ObservedFixture.silentLogger)
+        let result = try await scanner.scan(outbox: (100...103).map(Self.entry), from: [:])
+
+        #expect(Set(result.alreadyPublished.map(\.sequence)) == [100, 101, 102])
+    }
+}
