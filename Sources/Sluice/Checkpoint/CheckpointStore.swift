@@ -214,7 +214,8 @@ public struct CheckpointWrite: Sendable, Equatable {
     public var outboxRemovals: [OutboxKey]
     /// Per output partition, the new offset from which a restart must scan for published records.
     public var scanOffsets: [OutputPartition: Int64]
-    /// Input partitions whose state is removed entirely (for example after they were lost for good).
+    /// Input partitions whose state, timers and progress are removed (for example when they
+    /// turned out stale). Their outbox entries stay until ``outboxRemovals`` names them.
     public var droppedPartitions: [InputPartition]
 
     /// Creates a checkpoint.

@@ -209,10 +209,6 @@ enum LMDBCheckpointSchema {
 
     // MARK: Outbox
 
-    static func writerPrefix(_ writer: InputPartition) -> [UInt8] {
-        partitionKey(topic: writer.topic, partition: writer.partition)
-    }
-
     static func outboxKey(_ key: OutboxKey) -> [UInt8] {
         var writer = LMDBRecordWriter(capacity: key.writer.topic.utf8.count + 13)
         appendOutboxKey(key, to: &writer)

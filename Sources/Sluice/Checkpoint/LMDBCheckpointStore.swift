@@ -272,8 +272,9 @@ public final class LMDBCheckpointStore: CheckpointStore {
 
     /// Writes one checkpoint in one durable LMDB transaction.
     ///
-    /// Applied in this order: dropped partitions are removed (state, timers, progress and
-    /// their outbox entries); then per partition its progress, key updates (`nil` deletes),
+    /// Applied in this order: dropped partitions are removed (state, timers and progress;
+    /// their outbox entries stay until their publication is confirmed and they are removed
+    /// like any other); then per partition its progress, key updates (`nil` deletes),
     /// timers added and then timers removed (a timer in both lists ends up absent); then
     /// outbox appends and then removals; then scan offsets and the checkpoint id.
     ///
@@ -403,7 +404,11 @@ public final class LMDBCheckpointStore: CheckpointStore {
         }
     }
 
-    /// Removes everything stored for `partition`.
+    /// Removes the state, timers and progress of `partition`. Its outbox entries stay: they
+    /// are results already computed and committed, which exist nowhere else until their
+    /// publication is confirmed (a partition is dropped when its state turned out stale, at
+    /// start just after the outbox was handed to the producer, or on an assignment while an
+    /// earlier checkpoint's outbox is still being published).
     private func drop(_ partition: InputPartition, in transaction: LMDBWriteTransaction) throws {
         let partitionKey = LMDBCheckpointSchema.partitionKey(topic: partition.topic, partition: partition.partition)
         if let id = try partitionRecord(partition, in: transaction)?.id {
@@ -412,7 +417,5 @@ public final class LMDBCheckpointStore: CheckpointStore {
             try transaction.deleteAll(in: timerKeys, range: .prefix(prefix))
             try transaction.delete(partitionKey, in: partitionRecords)
         }
-        // The writer prefix ends with the partition number, so it matches only this partition's entries.
-        try transaction.deleteAll(in: outboxEntries, range: .prefix(LMDBCheckpointSchema.writerPrefix(partition)))
     }
 }
