@@ -475,11 +475,20 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     }
 
     private func encode(_ output: Processor.Output, with sink: KafkaSink<Processor.Output>) throws -> SinkRecord {
+        let record: SinkRecord
         do {
-            return try sink.encode(output)
+            record = try sink.encode(output)
         } catch {
             throw SluiceError(.encoding, "the sink for topic '\(sink.topic)' could not encode a result: \(error)")
         }
+        // Recovery reads the first header of each name, and the sink's come before Sluice's own.
+        for header in record.headers where OutboxPublisher.isReserved(header.name) {
+            throw SluiceError(
+                .encoding,
+                "the sink for topic '\(sink.topic)' set the header '\(header.name)', which Sluice writes itself to find "
+                    + "published results after a crash: give the header another name")
+        }
+        return record
     }
 
     private func sideOutput(

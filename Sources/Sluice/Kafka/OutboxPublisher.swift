@@ -12,6 +12,11 @@ final class OutboxPublisher: Sendable {
     static let writerHeader = "sluice.writer"
     static let sequenceHeader = "sluice.seq"
 
+    /// Whether a sink may not set a header of this name: one of the two recovery reads.
+    static func isReserved(_ headerName: String) -> Bool {
+        headerName == writerHeader || headerName == sequenceHeader
+    }
+
     fileprivate struct Tracking {
         /// Producer message id → outbox key and when it was handed over, for records not yet confirmed.
         var inFlight: [UInt64: (key: OutboxKey, sentAt: ContinuousClock.Instant)] = [:]

@@ -2,6 +2,9 @@
 ///
 /// In exactly-once mode every result goes through the checkpointed outbox and is
 /// published after the checkpoint that produced it commits; see `Docs/ExactlyOnce.md`.
+/// Sluice adds two headers of its own to each record, `sluice.writer` and `sluice.seq`, which
+/// recovery reads back; a record whose encoding sets either stops the pipeline with
+/// `SluiceError(.encoding)` before any checkpoint holds it.
 public struct KafkaSink<Output: Sendable>: PipelineSink {
     /// The output topic.
     public var topic: String
