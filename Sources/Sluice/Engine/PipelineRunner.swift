@@ -208,9 +208,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                 partitions += (0..<count).map { InputPartition(topic: topic, partition: Int32($0)) }
             }
             let offsets = try await resolveStartOffsets(for: partitions)
-            try consumer.assign(Self.kafkaOffsets(offsets))
+            try await consumer.assign(Self.kafkaOffsets(offsets))
         case .consumerGroup:
-            try consumer.subscribe(topics: source.topics)
+            try await consumer.subscribe(topics: source.topics)
         }
     }
 
@@ -262,9 +262,18 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         for partition in partitions {
             let marks = try await consumer.watermarks(for: Self.topicPartition(partition), timeout: .seconds(30))
             if offsets[partition] == nil { offsets[partition] = marks.low }
+            if offsets[partition]! < marks.low {
+                // The consumer starts at the earliest retained record (auto.offset.reset); the
+                // position must too, or a partition retention emptied would never be caught up.
+                logger.warning(
+                    "Records of a partition were deleted by retention before they were processed; continuing from the earliest retained",
+                    metadata: [
+                        "sluice.partition": "\(partition)", "sluice.offset": "\(offsets[partition]!)", "sluice.earliest": "\(marks.low)",
+                    ])
+            }
             knownHigh[partition] = marks.high
             endOffsets[partition] = marks.high
-            positions[partition] = offsets[partition]!
+            positions[partition] = Swift.max(offsets[partition]!, marks.low)
         }
         return offsets
     }
