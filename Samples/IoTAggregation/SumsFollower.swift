@@ -21,7 +21,7 @@ struct SumsFollower: Service {
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         do {
             let partitions = try await consumer.partitionCount(topic: topic, timeout: .seconds(10))
-            try consumer.assign(
+            try await consumer.assign(
                 Dictionary(uniqueKeysWithValues: (0..<Int32(partitions)).map {
                     (KafkaTopicPartition(topic: topic, partition: $0), KafkaOffset.beginning)
                 }))

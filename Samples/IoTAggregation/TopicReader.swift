@@ -43,7 +43,7 @@ struct TopicReader {
             }
         }
         guard !starts.isEmpty else { return 0 }
-        try consumer.assign(starts)
+        try await consumer.assign(starts)
         let clock = ContinuousClock()
         let giveUp = clock.now + deadline
         var read = 0

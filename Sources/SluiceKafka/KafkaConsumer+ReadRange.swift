@@ -11,7 +11,7 @@ extension KafkaConsumer {
     ) async throws {
         let ranges = ranges.filter { $0.value.start < $0.value.end }
         guard !ranges.isEmpty else { return }
-        try assign(ranges.mapValues(\.start))
+        try await assign(ranges.mapValues(\.start))
         var remaining = Set(ranges.keys)
         let deadline = ContinuousClock.now + timeout
         while !remaining.isEmpty {

@@ -70,20 +70,25 @@ public final class KafkaConsumer: Sendable {
     /// Replaces the consumer's assignment with `partitions`, each starting at the given offset.
     ///
     /// Offsets may be real offsets or ``KafkaOffset`` values. Use this or
-    /// ``subscribe(topics:)``, not both.
-    public func assign(_ partitions: [KafkaTopicPartition: Int64]) throws {
+    /// ``subscribe(topics:)``, not both. librdkafka's main thread applies the assignment while
+    /// the call waits, so it runs on the consumer's control thread, off the cooperative pool.
+    public func assign(_ partitions: [KafkaTopicPartition: Int64]) async throws {
         try checkOpen()
-        let err = RDKafkaTopicPartitionList.with(partitions) { rd_kafka_assign(client.handle, $0) }
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError.rdKafka(err, "assigning \(partitions.count) partitions failed")
+        let client = client
+        try await controlThread.run { () throws -> Void in
+            let err = RDKafkaTopicPartitionList.with(partitions) { rd_kafka_assign(client.handle, $0) }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError.rdKafka(err, "assigning \(partitions.count) partitions failed")
+            }
         }
     }
 
     /// Joins the consumer group and subscribes to `topics`. Assignments then arrive as
-    /// ``KafkaRebalanceEvent``s from ``poll(maxRecords:timeout:)``.
+    /// ``KafkaRebalanceEvent``s from ``poll(maxRecords:timeout:)``. Like ``assign(_:)``, it
+    /// waits for librdkafka's main thread, on the consumer's control thread.
     ///
     /// - Throws: ``KafkaError/Code/invalidArgument`` when the configuration has no `groupID`.
-    public func subscribe(topics: [String]) throws {
+    public func subscribe(topics: [String]) async throws {
         try checkOpen()
         guard hasGroup else {
             throw KafkaError(.invalidArgument, "subscribe needs a consumer group: set KafkaConsumerConfiguration.groupID")
@@ -91,11 +96,14 @@ public final class KafkaConsumer: Sendable {
         guard !topics.isEmpty else {
             throw KafkaError(.invalidArgument, "subscribe needs at least one topic")
         }
-        let list = RDKafkaTopicPartitionList.make(topics.map { KafkaTopicPartition(topic: $0, partition: -1) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_subscribe(client.handle, list)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError.rdKafka(err, "subscribing to \(topics) failed")
+        let client = client
+        try await controlThread.run { () throws -> Void in
+            let list = RDKafkaTopicPartitionList.make(topics.map { KafkaTopicPartition(topic: $0, partition: -1) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_subscribe(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError.rdKafka(err, "subscribing to \(topics) failed")
+            }
         }
     }
 

@@ -72,7 +72,7 @@ struct BrokerProcessTests {
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: [bootstrap])
         consumerConfiguration.maxQueuedRecords = 10_000
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: testLogger)
-        try consumer.assign(allPartitions("demo", count: 2))
+        try await consumer.assign(allPartitions("demo", count: 2))
         let received = try await consume(consumer, count: 20)
         #expect(Set(received.map(\.valueString)) == Set((0..<20).map { "\($0)" }))
 

@@ -81,7 +81,7 @@ struct ConfigurationErrorTests {
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"]), logger: testLogger)
         let partition = KafkaTopicPartition(topic: "t", partition: 0)
-        #expect(throws: KafkaError.self) { try consumer.subscribe(topics: ["t"]) }
+        await #expect(throws: KafkaError.self) { try await consumer.subscribe(topics: ["t"]) }
         await #expect(throws: KafkaError.self) { try await consumer.commit([partition: 1]) }
         let error = await #expect(throws: KafkaError.self) {
             try await consumer.acknowledge(.assigned([partition]), startOffsets: [:])

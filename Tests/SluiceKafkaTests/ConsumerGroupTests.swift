@@ -11,10 +11,10 @@ struct ConsumerGroupTests {
         try cluster.createTopic("readings", partitions: 4)
         let all = Set(allPartitions("readings", count: 4).keys)
 
-        let first = try GroupMember(cluster: cluster, group: "g", topic: "readings", strategy: strategy)
+        let first = try await GroupMember(cluster: cluster, group: "g", topic: "readings", strategy: strategy)
         #expect(await eventually(timeout: .seconds(25)) { first.assignment == all })
 
-        let second = try GroupMember(cluster: cluster, group: "g", topic: "readings", strategy: strategy)
+        let second = try await GroupMember(cluster: cluster, group: "g", topic: "readings", strategy: strategy)
         let split = await eventually(timeout: .seconds(30)) {
             let a = first.assignment
             let b = second.assignment
@@ -53,7 +53,7 @@ struct ConsumerGroupTests {
 
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(cluster, group: "workers"), logger: testLogger)
-        try consumer.subscribe(topics: ["jobs"])
+        try await consumer.subscribe(topics: ["jobs"])
         var event: KafkaRebalanceEvent?
         let deadline = ContinuousClock.now + .seconds(25)
         while event == nil && ContinuousClock.now < deadline {
@@ -110,7 +110,7 @@ struct ConsumerGroupTests {
 
         let first = try KafkaConsumer(
             configuration: consumerConfiguration(cluster, group: "g", strategy: .cooperativeSticky), logger: testLogger)
-        try first.subscribe(topics: ["stream"])
+        try await first.subscribe(topics: ["stream"])
         var offsets: [Int32: Set<Int64>] = [:]
         var assignment = Set<KafkaTopicPartition>()
         var revoked = 0
@@ -134,7 +134,7 @@ struct ConsumerGroupTests {
         try #require(assignment == all && firstCount() == 400)
 
         // The first member stops polling while the second joins, and records arrive meanwhile.
-        let second = try GroupMember(cluster: cluster, group: "g", topic: "stream", strategy: .cooperativeSticky)
+        let second = try await GroupMember(cluster: cluster, group: "g", topic: "stream", strategy: .cooperativeSticky)
         while second.events.isEmpty && ContinuousClock.now < deadline { try await produce(100) }
         try #require(!second.events.isEmpty, "the second member never took part in a rebalance")
         try await produce(400)

@@ -44,7 +44,7 @@ struct FaultToleranceTests {
         #expect(producer.fatalError == nil)
 
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-        try consumer.assign(allPartitions("payments", count: 3))
+        try await consumer.assign(allPartitions("payments", count: 3))
         let received = try await consume(consumer, count: total + 1).filter { $0.valueString != "warm-up" }
         let values = received.map { Int($0.valueString)! }
         #expect(values.count == total, "duplicates or losses: \(values.count) records for \(total)")
@@ -68,7 +68,7 @@ struct FaultToleranceTests {
             onDelivery: deliveries.handler)
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(bootstrapServers: broker.bootstrapServers), logger: testLogger)
-        try consumer.assign(allPartitions("telemetry", count: 2))
+        try await consumer.assign(allPartitions("telemetry", count: 2))
 
         func records(_ range: Range<Int>) -> [KafkaOutgoingRecord] {
             range.map { KafkaOutgoingRecord(topic: "telemetry", key: [UInt8]("s\($0 % 7)"), value: [UInt8]("\($0)")) }

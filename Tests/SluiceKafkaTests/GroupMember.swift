@@ -21,11 +21,11 @@ final class GroupMember: Sendable {
     init(
         cluster: KafkaMockCluster, group: String, topic: String,
         strategy: KafkaConsumerConfiguration.RebalanceStrategy
-    ) throws {
+    ) async throws {
         consumer = try KafkaConsumer(
             configuration: consumerConfiguration(cluster, group: group, strategy: strategy), logger: testLogger)
         self.strategy = strategy
-        try consumer.subscribe(topics: [topic])
+        try await consumer.subscribe(topics: [topic])
         let task = Task { [self] in await run() }
         loop.withLock { $0 = task }
     }

@@ -24,7 +24,7 @@ struct OffsetAndFlowTests {
 
         let successor = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: "book"), logger: testLogger)
         #expect(try await successor.committedOffsets(for: [p0, p1], timeout: .seconds(10)) == [p0: 6, p1: 7])
-        try successor.assign([p0: KafkaOffset.committed, p1: KafkaOffset.committed])
+        try await successor.assign([p0: KafkaOffset.committed, p1: KafkaOffset.committed])
         let received = try await consume(successor, count: 7)
         #expect(received.filter { $0.partition == 0 }.map(\.offset).first == 6)
         #expect(received.filter { $0.partition == 1 }.map(\.offset).first == 7)
@@ -43,7 +43,7 @@ struct OffsetAndFlowTests {
 
         let p0 = KafkaTopicPartition(topic: "flow", partition: 0)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-        try consumer.assign(allPartitions("flow", count: 2))
+        try await consumer.assign(allPartitions("flow", count: 2))
         try consumer.pause([p0])
         var received = try await consume(consumer, count: 20)
         #expect(received.count == 20)

@@ -112,7 +112,7 @@ struct OutgoingBatchTests {
 
         for topic in ["batch-a", "batch-b"] {
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-            try consumer.assign(allPartitions(topic, count: 3))
+            try await consumer.assign(allPartitions(topic, count: 3))
             let expected = records.indices.filter { records[$0].topic == topic }
             let received = try await consume(consumer, count: expected.count)
             #expect(received.count == expected.count)
@@ -135,7 +135,7 @@ struct OutgoingBatchTests {
     /// The names of null-valued headers among the first `count` records of `topic`.
     static func nullValuedHeaderNames(in topic: String, partitions: Int, cluster: KafkaMockCluster, count: Int) async throws -> [String] {
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-        try consumer.assign(allPartitions(topic, count: partitions))
+        try await consumer.assign(allPartitions(topic, count: partitions))
         var seen = 0
         var names: [String] = []
         let deadline = ContinuousClock.now + .seconds(20)
@@ -175,7 +175,7 @@ struct OutgoingBatchTests {
         #expect(ids.allSatisfy { reports[$0]?.error == nil })
         for topic in ["batch-a", "batch-b"] {
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-            try consumer.assign(allPartitions(topic, count: 3))
+            try await consumer.assign(allPartitions(topic, count: 3))
             let expected = records.filter { $0.topic == topic }
             let received = try await consume(consumer, count: expected.count)
             #expect(received.count == expected.count)
@@ -238,7 +238,7 @@ struct OutgoingBatchTests {
         #expect(reports.allSatisfy { $0.error == nil })
 
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-        try consumer.assign(allPartitions("small", count: 1))
+        try await consumer.assign(allPartitions("small", count: 1))
         let received = try await consume(consumer, count: 3)
         #expect(received.map(\.valueString) == ["ok 0", "ok 1", "ok 2"])
         #expect(received.map { $0.headers.first?.value } == ["0", "1", "2"].map { [UInt8]($0) })

@@ -35,7 +35,7 @@ struct RoundTripTests {
         }
 
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-        try consumer.assign(allPartitions("orders", count: 4))
+        try await consumer.assign(allPartitions("orders", count: 4))
         let received = try await consume(consumer, count: 200)
         #expect(received.count == 200)
         #expect(Set(received.map(\.partition)).count > 1)
@@ -75,7 +75,7 @@ struct RoundTripTests {
         try await producer.flush(timeout: .seconds(10))
 
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-        try consumer.assign(allPartitions("keys", count: 1))
+        try await consumer.assign(allPartitions("keys", count: 1))
         let received = try await consume(consumer, count: 3).sorted { $0.offset < $1.offset }
         #expect(received.map(\.key) == sent.map(\.key))
         #expect(received.map(\.value) == sent.map(\.value))
@@ -123,7 +123,7 @@ struct RoundTripTests {
 
         for topic in topics {
             let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
-            try consumer.assign(allPartitions(topic, count: 2))
+            try await consumer.assign(allPartitions(topic, count: 2))
             let expected = sent.filter { $0.topic == topic }
             let received = try await consume(consumer, count: expected.count)
             #expect(Set(received.map(\.value)) == Set(expected.map(\.value)))
@@ -200,7 +200,7 @@ struct RoundTripTests {
         let marks = try await consumer.watermarks(for: partition, timeout: .seconds(5))
         #expect(marks.low == 0 && marks.high == 10)
 
-        try consumer.assign([partition: 4])
+        try await consumer.assign([partition: 4])
         var batch = try await consumer.poll(maxRecords: 3, timeout: .seconds(10)).records
         while batch.isEmpty { batch = try await consumer.poll(maxRecords: 3, timeout: .seconds(1)).records }
         #expect(batch.count <= 3)

@@ -45,7 +45,7 @@ struct ConsumeComparison: Sendable {
             assignment[KafkaTopicPartition(topic: topic, partition: Int32(partition))] = KafkaOffset.beginning
         }
         let start = Measure.nowNanoseconds()
-        try consumer.assign(assignment)
+        try await consumer.assign(assignment)
         var count = 0
         var bytes = 0
         var checksum: UInt64 = 0

@@ -34,7 +34,7 @@ enum OutputReader {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: [bootstrap])
         configuration.isolationLevel = .readUncommitted
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-        try consumer.assign(assignment)
+        try await consumer.assign(assignment)
         var remaining = Set(ends.keys)
         var windows = Set<Int64>()
         var idle = 0
