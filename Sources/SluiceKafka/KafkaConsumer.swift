@@ -134,7 +134,7 @@ public final class KafkaConsumer: Sendable {
                 "rebalance \(rebalance.event)",
                 metadata: ["sluice.kafka.cooperative": "\(rebalance.isCooperative)"])
         }
-        return KafkaPollResult(records: result.batch, rebalance: result.rebalance?.event)
+        return KafkaPollResult(records: result.batch, rebalance: result.rebalance?.event, partitionEnds: result.partitionEnds)
     }
 
     /// Applies a rebalance that ``poll(maxRecords:timeout:)`` returned.
@@ -393,6 +393,7 @@ public final class KafkaConsumer: Sendable {
 private struct PolledBatch: Sendable {
     var batch: KafkaBatch
     var rebalance: RDKafkaContext.Rebalance?
+    var partitionEnds: [KafkaTopicPartition: Int64] = [:]
 }
 
 /// The consumer queue handle, used only on the poll thread.
@@ -434,9 +435,10 @@ private final class ConsumerQueue: @unchecked Sendable {
                 }
             }
         }
-        // Drop error messages, keeping the rest in order.
+        // Drop error messages, keeping the rest in order; partition ends are reported.
         var kept = 0
         var fatal: KafkaError?
+        var partitionEnds: [KafkaTopicPartition: Int64] = [:]
         for index in 0..<count {
             let message = buffer[index]!
             let err = message.pointee.err
@@ -445,9 +447,15 @@ private final class ConsumerQueue: @unchecked Sendable {
                 kept += 1
                 continue
             }
-            if err == RD_KAFKA_RESP_ERR__FATAL {
+            if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                // The message's offset is the partition's fetch position (past transaction markers).
+                if let topic = message.pointee.rkt.flatMap({ rd_kafka_topic_name($0) }) {
+                    let partition = KafkaTopicPartition(topic: String(cString: topic), partition: message.pointee.partition)
+                    partitionEnds[partition] = Swift.max(partitionEnds[partition] ?? .min, message.pointee.offset)
+                }
+            } else if err == RD_KAFKA_RESP_ERR__FATAL {
                 fatal = fatalError()
-            } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+            } else {
                 let text = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? ""
                 context.errorCount.add(1, ordering: .relaxed)
                 context.logger.warning(
@@ -464,7 +472,7 @@ private final class ConsumerQueue: @unchecked Sendable {
         }
         let batch = kept == 0 ? KafkaBatch() : KafkaBatch(messages: buffer, count: kept)
         if let fatal { throw fatal }
-        return PolledBatch(batch: batch, rebalance: takeRebalance(context))
+        return PolledBatch(batch: batch, rebalance: takeRebalance(context), partitionEnds: partitionEnds)
     }
 
     /// Takes up to `maxRecords` already fetched records without waiting. A rebalance callback

@@ -59,13 +59,18 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Which transactional records to read. Default ``IsolationLevel/readCommitted``
     /// (librdkafka's default).
     public var isolationLevel: IsolationLevel = .readCommitted
-    /// How many records librdkafka prefetches per partition before it pauses fetching
-    /// (`queued.min.messages`). Default 1,000,000.
+    /// How many prefetched records librdkafka's queue holds before it stops fetching
+    /// (`queued.min.messages`; the assigned partitions share the consumer's queue, so this
+    /// counts all of them). Default 1,000,000.
     ///
-    /// librdkafka's own default of 100,000 makes a fast consumer stall for about a second
-    /// each time the local queue fills, which caps throughput well below what the broker
-    /// can deliver. Lower it to save memory.
+    /// librdkafka 2.0.2 resumes fetching only when its broker thread next wakes, up to a
+    /// second later, so the queue should hold at least a second of what the caller consumes:
+    /// librdkafka's own default of 100,000 makes a fast consumer stall about a second each
+    /// time the queue fills. Lower it to save memory.
     public var maxQueuedRecords: Int = 1_000_000
+    /// Whether polls report the partitions whose end the consumer reached
+    /// (``KafkaPollResult/partitionEnds``; librdkafka's `enable.partition.eof`). Default `false`.
+    public var reportsPartitionEnds: Bool = false
     /// The longest time a broker holds a fetch request open waiting for data
     /// (`fetch.wait.max.ms`). Default 100 milliseconds.
     public var fetchMaxWait: Duration = .milliseconds(100)
@@ -118,7 +123,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("group.id", groupID),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
-            ("enable.partition.eof", "false"),
+            ("enable.partition.eof", reportsPartitionEnds ? "true" : "false"),
             ("session.timeout.ms", String(sessionTimeout.milliseconds)),
             ("heartbeat.interval.ms", String(effectiveHeartbeatInterval.milliseconds)),
             ("max.poll.interval.ms", String(maxPollInterval.milliseconds)),

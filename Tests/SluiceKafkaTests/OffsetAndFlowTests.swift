@@ -60,3 +60,49 @@ struct OffsetAndFlowTests {
         await producer.close(timeout: .seconds(5))
     }
 }
+
+@Suite("Partition ends")
+struct PartitionEndTests {
+    @Test("with reportsPartitionEnds, each partition's end is reported once its records were read, at the offset after them; without it, none")
+    func partitionEndsAreReported() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("ends", partitions: 2)
+        let producer = try testProducer(for: cluster)
+        let sent = (0..<7).map { KafkaOutgoingRecord(topic: "ends", partition: 0, value: [UInt8]("a\($0)")) }
+            + (0..<3).map { KafkaOutgoingRecord(topic: "ends", partition: 1, value: [UInt8]("b\($0)")) }
+        _ = try await producer.send(contentsOf: sent)
+        try await producer.flush(timeout: .seconds(10))
+        await producer.close(timeout: .seconds(5))
+
+        for reports in [true, false] {
+            var configuration = consumerConfiguration(cluster)
+            configuration.reportsPartitionEnds = reports
+            let consumer = try KafkaConsumer(configuration: configuration, logger: testLogger)
+            try await consumer.assign(allPartitions("ends", count: 2))
+            var read: [KafkaTopicPartition: Int64] = [:]
+            var ends: [KafkaTopicPartition: Int64] = [:]
+            // Until every record was read and, when reported, both ends seen; then three more
+            // polls, in which an end that should not come would (bounded by the polls' timeouts).
+            var pollsAfterward = 0
+            for _ in 0..<100 where pollsAfterward < 3 {
+                if read.values.reduce(0, +) == 10 && (!reports || ends.count == 2) { pollsAfterward += 1 }
+                let result = try await consumer.poll(maxRecords: 100, timeout: .milliseconds(200))
+                for record in result.records {
+                    read[KafkaTopicPartition(topic: record.topic, partition: record.partition), default: 0] += 1
+                }
+                for (partition, end) in result.partitionEnds {
+                    // Reported after the partition's records: every one of them was read by now.
+                    #expect(read[partition] == end, "end \(end) of \(partition) came before its records")
+                    ends[partition] = end
+                }
+            }
+            #expect(read.values.reduce(0, +) == 10)
+            if reports {
+                #expect(ends == [KafkaTopicPartition(topic: "ends", partition: 0): 7, KafkaTopicPartition(topic: "ends", partition: 1): 3])
+            } else {
+                #expect(ends.isEmpty)
+            }
+            await consumer.close()
+        }
+    }
+}

@@ -197,6 +197,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.bootstrapServers, groupID: definition.name)
         consumerConfiguration.common = kafka
         consumerConfiguration.sessionTimeout = configuration.sessionTimeout
+        // Tells a partition at its end from one whose last offsets are transaction markers.
+        consumerConfiguration.reportsPartitionEnds = true
         if case .consumerGroup(let strategy) = source.assignment { consumerConfiguration.rebalanceStrategy = strategy }
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         self.consumer = consumer
@@ -284,10 +286,19 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         while !control.isStopRequested {
             if let failure = publisher?.failure { throw OutboxPublisher.sinkFailure(failure) }
             try publishFailure.raise()
-            let (batch, rebalance) = try await pollRecords()
+            let (batch, rebalance, partitionEnds) = try await pollRecords()
             if !batch.input.isEmpty {
                 try await definition.engine.ingest(router, batch)
-                for (partition, offset) in await router.nextOffsets() where offset >= 0 { positions[partition] = offset }
+                for (partition, offset) in await router.nextOffsets() where offset >= 0 {
+                    positions[partition] = Swift.max(positions[partition] ?? offset, offset)
+                }
+            }
+            // The consumer reached these partitions' ends after the records just applied. Its
+            // fetch position is past transaction markers, which take offsets but are never
+            // delivered: without it, a partition ending in one is never caught up.
+            for (topicPartition, end) in partitionEnds {
+                let partition = InputPartition(topic: topicPartition.topic, partition: topicPartition.partition)
+                if let position = positions[partition] { positions[partition] = Swift.max(position, end) }
             }
             // After the records that came with it: a revocation checkpoints and gives up
             // partitions, so their records must be applied first (afterwards, applying them
@@ -317,9 +328,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         }
     }
 
-    /// The next batch, and the rebalance that followed its records (for the loop to handle
-    /// once they are applied).
-    private func pollRecords() async throws -> (DecodedBatch<Processor>, KafkaRebalanceEvent?) {
+    /// The next batch, the rebalance that followed its records (for the loop to handle once
+    /// they are applied), and the partition ends the consumer reached after them.
+    private func pollRecords() async throws -> (DecodedBatch<Processor>, KafkaRebalanceEvent?, [KafkaTopicPartition: Int64]) {
         if let consumer {
             let polled: PolledRecords
             if let next = nextPoll {
@@ -348,15 +359,15 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     return Self.decode(fetched, next: following, logic: logic, decode: decode)
                 }
             }
-            return (polled.batch, polled.rebalance)
+            return (polled.batch, polled.rebalance, polled.partitionEnds)
         }
         if let memoryInput, !memoryInputFinished {
             if let record = try await memoryInput.next() {
-                return (definition.engine.decode(InputBatch(records: [record]), logic), nil)
+                return (definition.engine.decode(InputBatch(records: [record]), logic), nil, [:])
             }
             memoryInputFinished = true
         }
-        return (definition.engine.decode(InputBatch(records: []), logic), nil)
+        return (definition.engine.decode(InputBatch(records: []), logic), nil, [:])
     }
 
     /// One poll's records, copied out of librdkafka and decoded, the rebalance that followed
@@ -364,6 +375,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private struct PolledRecords: Sendable {
         var batch: DecodedBatch<Processor>
         var rebalance: KafkaRebalanceEvent?
+        var partitionEnds: [KafkaTopicPartition: Int64]
         var following: Task<KafkaPollResult, any Error>?
     }
 
@@ -374,7 +386,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         decode: @Sendable (InputBatch, PipelineLogic<Processor>) -> DecodedBatch<Processor>
     ) -> PolledRecords {
         let input = InputBatch(copying: fetched.records, range: 0..<fetched.records.count)
-        return PolledRecords(batch: decode(input, logic), rebalance: fetched.rebalance, following: following)
+        return PolledRecords(
+            batch: decode(input, logic), rebalance: fetched.rebalance, partitionEnds: fetched.partitionEnds, following: following)
     }
 
     private func handle(_ event: KafkaRebalanceEvent, consumer: KafkaConsumer) async throws {
