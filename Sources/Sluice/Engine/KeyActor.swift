@@ -160,7 +160,14 @@ actor KeyActor<Processor: KeyedProcessor> {
             for timer in context.timersDeleted {
                 if let position = stored.timers.firstIndex(of: timer) {
                     stored.timers.remove(at: position)
-                    effects.timersRemoved.append(timer)
+                    if let added = effects.timersAdded.firstIndex(of: timer) {
+                        // Registered earlier in this call, so not in the store: nothing to remove
+                        // there. (The router applies a call's removals before its additions; both
+                        // listed, the timer would be stored for good.)
+                        effects.timersAdded.remove(at: added)
+                    } else {
+                        effects.timersRemoved.append(timer)
+                    }
                 }
             }
             context.timersDeleted.removeAll(keepingCapacity: true)
