@@ -63,7 +63,17 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
                 reasons.append(Self.describe(error))
                 return
             }
-            outcomes.append(.event(value, key: key(value), time: timeOf(value, index)))
+            let time = timeOf(value, index)
+            if let time, !time.isSupportedRecordTime {
+                // Window bounds and timers computed from it would overflow and stop the
+                // process at every restart; a watermark at it would close every window.
+                outcomes.append(.rejected(reason: reasons.count))
+                reasons.append(
+                    "event time \(time.millisecondsSinceEpoch) ms is outside the range Sluice supports "
+                        + "(\(EventTime.distantPast.millisecondsSinceEpoch) to \(EventTime.distantFuture.millisecondsSinceEpoch) ms, exclusive)")
+                return
+            }
+            outcomes.append(.event(value, key: key(value), time: time))
         }
         self.outcomes = outcomes
         self.rejectionReasons = reasons

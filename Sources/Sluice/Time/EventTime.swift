@@ -14,15 +14,30 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// Creates an event time from (possibly fractional) seconds since the epoch.
+    ///
+    /// Seconds beyond ``distantPast`` or ``distantFuture``, infinite or not a number give
+    /// ``distantPast`` (below zero or not a number) or ``distantFuture``, outside the range
+    /// records may carry (``isSupportedRecordTime``): such a record is dead-lettered.
     @inlinable
     public init(secondsSinceEpoch seconds: Double) {
-        self.millisecondsSinceEpoch = Int64((seconds * 1000).rounded(.down))
+        let milliseconds = (seconds * 1000).rounded(.down)
+        if milliseconds > Double(Self.distantPast.millisecondsSinceEpoch) && milliseconds < Double(Self.distantFuture.millisecondsSinceEpoch) {
+            self.millisecondsSinceEpoch = Int64(milliseconds)
+        } else {
+            self = milliseconds > 0 ? .distantFuture : .distantPast
+        }
     }
 
     /// The earliest representable time.
     public static let distantPast = EventTime(millisecondsSinceEpoch: .min / 2)
     /// The latest representable time.
     public static let distantFuture = EventTime(millisecondsSinceEpoch: .max / 2)
+
+    /// Whether a record may carry this time: strictly between ``distantPast`` and
+    /// ``distantFuture``, so that window bounds, timers and watermarks computed from it
+    /// cannot overflow. The pipeline dead-letters records with other times.
+    @inlinable
+    public var isSupportedRecordTime: Bool { self > .distantPast && self < .distantFuture }
 
     /// Seconds since the epoch.
     public var secondsSinceEpoch: Double { Double(millisecondsSinceEpoch) / 1000 }
