@@ -90,6 +90,28 @@ public struct PipelineConfiguration: Sendable {
             do { try kafka.validate() } catch let error as KafkaError {
                 throw SluiceError(.invalidConfiguration, error.message, underlying: error)
             }
+            for rule in Self.deliveryProperties {
+                for name in rule.names {
+                    if let value = kafka.properties[name], !rule.allowed.contains(value.lowercased()) {
+                        throw SluiceError(
+                            .invalidConfiguration,
+                            "kafka.properties sets '\(name)' to '\(value)', but Sluice's delivery guarantee needs "
+                                + "\(rule.allowed.sorted().joined(separator: " or ")) (\(rule.reason)): remove it")
+                    }
+                }
+            }
         }
     }
+
+    /// Producer properties the delivery guarantee relies on (`Docs/ExactlyOnce.md`), with their
+    /// aliases, the values they may be given in ``kafka``'s raw properties, and why.
+    static let deliveryProperties: [(names: [String], allowed: Set<String>, reason: String)] = [
+        (["enable.idempotence"], ["true"], "no duplicates or reordering when the producer retries"),
+        (["acks", "request.required.acks"], ["all", "-1"], "a record confirmed is on every in-sync replica"),
+        (
+            ["message.timeout.ms", "delivery.timeout.ms"], ["0"],
+            "a record that times out may be followed by delivered ones, which recovery would take as proof it was published"
+        ),
+        (["enable.gapless.guarantee"], ["true"], "a record that fails for good stops the producer before a later one is delivered"),
+    ]
 }
