@@ -245,16 +245,35 @@ public final class KafkaConsumer: Sendable {
     // MARK: Offsets
 
     /// Commits `offsets` (each the offset of the next record to read) to the group and
-    /// waits for the broker to confirm.
-    public func commit(_ offsets: [KafkaTopicPartition: Int64]) async throws {
+    /// waits for the broker to confirm, at most `timeout`.
+    ///
+    /// - Throws: ``KafkaError/Code/timeout`` when no answer came in time (librdkafka's own
+    ///   commit waits without limit while no group coordinator is reachable); the commit may
+    ///   still land later.
+    public func commit(_ offsets: [KafkaTopicPartition: Int64], timeout: Duration) async throws {
         try checkOpen()
         try requireGroup("commit")
         guard !offsets.isEmpty else { return }
         let client = client
         try await controlThread.run { () throws -> Void in
+            // The result comes as an event on a queue of this call's own, which it waits on
+            // with a limit; a late result finds the queue gone and is dropped.
+            guard let queue = rd_kafka_queue_new(client.handle) else {
+                throw KafkaError(.broker, "commit: librdkafka could not make a queue")
+            }
+            defer { rd_kafka_queue_destroy(queue) }
             try RDKafkaTopicPartitionList.with(offsets) { list in
-                let err = rd_kafka_commit(client.handle, list, 0)
+                let err = rd_kafka_commit_queue(client.handle, list, queue, nil, nil)
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "commit") }
+            }
+            guard let event = rd_kafka_queue_poll(queue, timeout.timeoutMilliseconds) else {
+                throw KafkaError(
+                    .timeout, "commit: the group coordinator did not confirm within \(timeout); is it reachable?", isRetriable: true)
+            }
+            defer { rd_kafka_event_destroy(event) }
+            let err = rd_kafka_event_error(event)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "commit") }
+            if let list = rd_kafka_event_topic_partition_list(event) {
                 try RDKafkaTopicPartitionList.throwFirstError(list, "commit")
             }
         }

@@ -82,7 +82,7 @@ struct ConfigurationErrorTests {
             configuration: KafkaConsumerConfiguration(bootstrapServers: ["127.0.0.1:1"]), logger: testLogger)
         let partition = KafkaTopicPartition(topic: "t", partition: 0)
         await #expect(throws: KafkaError.self) { try await consumer.subscribe(topics: ["t"]) }
-        await #expect(throws: KafkaError.self) { try await consumer.commit([partition: 1]) }
+        await #expect(throws: KafkaError.self) { try await consumer.commit([partition: 1], timeout: .seconds(5)) }
         let error = await #expect(throws: KafkaError.self) {
             try await consumer.acknowledge(.assigned([partition]), startOffsets: [:])
         }

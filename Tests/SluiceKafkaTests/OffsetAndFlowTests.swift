@@ -16,7 +16,7 @@ struct OffsetAndFlowTests {
         let p1 = KafkaTopicPartition(topic: "ledger", partition: 1)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: "book"), logger: testLogger)
         #expect(try await consumer.committedOffsets(for: [p0, p1], timeout: .seconds(10)).isEmpty)
-        try await consumer.commit([p0: 5, p1: 7])
+        try await consumer.commit([p0: 5, p1: 7], timeout: .seconds(10))
         #expect(try await consumer.committedOffsets(for: [p0, p1], timeout: .seconds(10)) == [p0: 5, p1: 7])
         try consumer.commitAsync([p0: 6])
         #expect(try await eventually { try await consumer.committedOffsets(for: [p0], timeout: .seconds(5))[p0] == 6 })
@@ -30,6 +30,27 @@ struct OffsetAndFlowTests {
         #expect(received.filter { $0.partition == 1 }.map(\.offset).first == 7)
         await successor.close()
         await producer.close(timeout: .seconds(5))
+    }
+
+    @Test("a commit while the group coordinator is down gives up at its timeout instead of waiting for it", .timeLimit(.minutes(1)))
+    func commitTimesOutWithoutCoordinator() async throws {
+        let cluster = try KafkaMockCluster(logger: testLogger)
+        try cluster.createTopic("ledger", partitions: 1)
+        let p0 = KafkaTopicPartition(topic: "ledger", partition: 0)
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: "book"), logger: testLogger)
+        try await consumer.commit([p0: 1], timeout: .seconds(10))
+        try cluster.setBrokerDown(1)
+        let error = await #expect(throws: KafkaError.self) { try await consumer.commit([p0: 2], timeout: .seconds(1)) }
+        #expect(error?.code == .timeout, "\(String(describing: error))")
+        try cluster.setBrokerUp(1)
+        // Once the coordinator is back, commits go through again. (The commit that gave up may
+        // still land, later than a newer one: the loop commits again until the newer one stays.)
+        #expect(
+            try await eventually {
+                guard (try? await consumer.commit([p0: 3], timeout: .seconds(5))) != nil else { return false }
+                return try await consumer.committedOffsets(for: [p0], timeout: .seconds(5))[p0] == 3
+            })
+        await consumer.close()
     }
 
     @Test("a paused partition delivers nothing until resumed")

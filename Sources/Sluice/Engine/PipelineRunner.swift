@@ -413,7 +413,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             let revoked = Set(inputs)
             let offsets = Self.appliedOffsets(await router.nextOffsets()).filter { revoked.contains($0.key) }
             do {
-                try await consumer.commit(Self.kafkaOffsets(offsets))
+                try await consumer.commit(Self.kafkaOffsets(offsets), timeout: Self.groupCommitTimeout)
             } catch {
                 // The checkpoint holds them all the same; the next owner then sees the group's
                 // older offsets.
@@ -745,7 +745,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         if let consumer {
             let offsets = Self.appliedOffsets(await router.nextOffsets())
             if !offsets.isEmpty {
-                try? await consumer.commit(Self.kafkaOffsets(offsets))
+                // Bounded, so that a stop keeps to its deadline while the coordinator is away;
+                // the group then lags behind the checkpoint, which a start tolerates.
+                try? await consumer.commit(Self.kafkaOffsets(offsets), timeout: Swift.min(configuration.shutdownTimeout, Self.groupCommitTimeout))
             }
         }
         await updateStatus(force: true)
@@ -825,6 +827,10 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// read from its start with nothing applied yet has no progress in the store (next offset
     /// -1); committing its start offset made a restart take it for a partition whose state was
     /// lost (`missingState`), seen after a failure that came before its first record.
+    /// How long a commit of offsets to the consumer group may wait for the coordinator (on
+    /// revocation and at the end); librdkafka's own waits without limit while none is reachable.
+    static var groupCommitTimeout: Duration { .seconds(5) }
+
     static func appliedOffsets(_ nextOffsets: [InputPartition: Int64]) -> [InputPartition: Int64] {
         nextOffsets.filter { $0.value >= 0 }
     }
