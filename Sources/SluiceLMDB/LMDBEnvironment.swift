@@ -47,6 +47,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private let gate = LMDBTransactionGate()
     private let databases = Mutex<[String: LMDBDatabase]>([:])
     private let currentMapSize: Mutex<Int>
+    /// Set when LMDB could not map the file again after changing the map size: it has then
+    /// unmapped it, and any transaction would read freed memory.
+    private let unmapped = Mutex<String?>(nil)
     private let pageSize: Int
     private let logger: Logger
 
@@ -126,12 +129,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Safe to read while another thread writes: it waits while the map is being grown, since
     /// LMDB reads the answer from the map itself.
     public var usedBytes: Int {
+        guard unmapped.withLock({ $0 }) == nil else { return 0 }
         gate.enter()
         defer { gate.leave() }
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         return (Int(info.me_last_pgno) + 1) * pageSize
     }
+
+    /// The longest key LMDB stores (511 bytes in Debian's build); a longer one fails its write.
+    public var maxKeyBytes: Int { Int(mdb_env_get_maxkeysize(handle)) }
 
     /// The current size of the memory map, in bytes.
     public var mapSize: Int {
@@ -169,6 +176,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// keeps old pages from being reused and delays map growth.
     public func read<Result>(_ body: (LMDBTransaction) throws -> Result) throws -> Result {
         while true {
+            try checkMapped()
             gate.enter()
             var txn: OpaquePointer?
             let returnCode = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
@@ -200,6 +208,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Do not start a write inside a read or write transaction.
     public func write<Result>(_ body: (LMDBWriteTransaction) throws -> Result) throws -> Result {
         while true {
+            try checkMapped()
             let attemptMapSize = mapSize
             gate.enter()
             var txn: OpaquePointer?
@@ -275,6 +284,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 var info = MDB_envinfo()
                 mdb_env_info(handle, &info)
                 currentMapSize.withLock { $0 = info.me_mapsize }
+            } else {
+                markUnmapped(resizeCode, "growing the map to \(newSize) bytes")
             }
         }
         guard didResize else {
@@ -291,11 +302,33 @@ public final class LMDBEnvironment: @unchecked Sendable {
             metadata: ["sluice.lmdb.old_map_size": "\(attemptMapSize)", "sluice.lmdb.map_size": "\(mapSize)"])
     }
 
+    /// Records that LMDB failed to map the file again (in 0.9.x it unmaps the old map first).
+    private func markUnmapped(_ code: Int32, _ operation: String) {
+        let text = String(cString: mdb_strerror(code))
+        unmapped.withLock { $0 = $0 ?? "\(operation) failed (\(text))" }
+    }
+
+    /// Throws once the map is gone (see ``markUnmapped(_:_:)``), instead of letting a
+    /// transaction read unmapped memory.
+    private func checkMapped() throws {
+        if let reason = unmapped.withLock({ $0 }) {
+            throw LMDBError(
+                code: .environmentFailed,
+                message: "The LMDB environment of \(directory) is unusable: \(reason), and LMDB had already unmapped "
+                    + "the file. The data on disk is intact; open the environment again (restart the process), with "
+                    + "more address space or a smaller LMDBConfiguration.maximumMapSize.")
+        }
+    }
+
     /// Adopts a map size another process set (`MDB_MAP_RESIZED`).
     private func adoptResizedMap() throws {
         var resizeCode: Int32 = MDB_SUCCESS
         let didResize = gate.exclusively(timeout: configuration.resizeTimeout) {
             resizeCode = mdb_env_set_mapsize(handle, 0)
+            guard resizeCode == MDB_SUCCESS else {
+                markUnmapped(resizeCode, "adopting the map size another process set")
+                return
+            }
             var info = MDB_envinfo()
             mdb_env_info(handle, &info)
             currentMapSize.withLock { $0 = info.me_mapsize }

@@ -270,9 +270,16 @@ public protocol CheckpointStore: Sendable {
     /// A store that wraps another must pass its table on: with the default, `nil`, state the
     /// inner store wrote with its table cannot be read.
     var stateKeyTable: BinaryStateKeyTable? { get }
+    /// The longest encoded key (``BinaryStateEncoder`` of a processor's key) the store keeps
+    /// state and timers for, or `nil` for no limit. The engine dead-letters records whose key
+    /// is longer instead of failing every checkpoint on them.
+    var maxEncodedKeyBytes: Int? { get }
 }
 
 extension CheckpointStore {
     /// No shared table: the engine writes self-contained state documents.
     public var stateKeyTable: BinaryStateKeyTable? { nil }
+
+    /// No limit on the length of encoded keys.
+    public var maxEncodedKeyBytes: Int? { nil }
 }

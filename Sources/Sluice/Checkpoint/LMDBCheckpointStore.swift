@@ -34,6 +34,10 @@ public final class LMDBCheckpointStore: CheckpointStore {
     /// The key names of the stored state, loaded when the store opens; names added since are
     /// saved by the next ``commit(_:)``.
     public let stateKeyTable: BinaryStateKeyTable?
+
+    /// LMDB's key limit less the longest prefix the store puts before an encoded key: the
+    /// timer key's partition id, kind and time (13 bytes; a state key has 4).
+    public var maxEncodedKeyBytes: Int? { environment.maxKeyBytes - 13 }
     /// How many of ``stateKeyTable``'s names are saved.
     private let savedKeyNames: Mutex<Int>
 

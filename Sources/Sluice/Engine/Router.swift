@@ -149,9 +149,16 @@ package actor Router<Processor: KeyedProcessor> {
                 statistics.deadLettered += 1
                 emit(.deadLetter(batch.input.record(at: index).detached(), reason: batch.rejectionReasons[reason]), in: runtime)
             case .event(_, let key, let time):
+                let keyActor: KeyActor<Processor>
+                do {
+                    keyActor = try liveActor(for: key, in: runtime, now: now)
+                } catch let error as OversizedKey {
+                    statistics.deadLettered += 1
+                    emit(.deadLetter(batch.input.record(at: index).detached(), reason: error.reason), in: runtime)
+                    continue
+                }
                 let time = time ?? now
                 if maxTime.map({ time > $0 }) ?? true { maxTime = time }
-                let keyActor = try liveActor(for: key, in: runtime, now: now)
                 let position = Int32(truncatingIfNeeded: index)
                 if keyActor.runStamp == stamp {
                     links[Int(keyActor.chainLast)] = position
@@ -340,6 +347,9 @@ package actor Router<Processor: KeyedProcessor> {
         for key: Processor.Key, in runtime: PartitionRuntime<Processor>, now: EventTime
     ) throws -> KeyActor<Processor> {
         let encodedKey = try encodedKey(key)
+        if let limit = store?.maxEncodedKeyBytes, encodedKey.count > limit {
+            throw OversizedKey(count: encodedKey.count, limit: limit)
+        }
         var restored: KeyActor<Processor>.Stored?
         if let store, let bytes = try store.state(of: encodedKey, in: runtime.partition) {
             restored = try decoder.decode(KeyActor<Processor>.Stored.self, from: bytes)
@@ -508,6 +518,25 @@ package actor Router<Processor: KeyedProcessor> {
     final func emit(_ payload: Emitted<Processor.Output>.Payload, in runtime: PartitionRuntime<Processor>) {
         emitted.append(Emitted(key: OutboxKey(writer: runtime.partition, sequence: runtime.nextSequence), payload: payload))
         runtime.nextSequence += 1
+    }
+}
+
+/// A key whose encoded form is longer than the checkpoint store keeps
+/// (``CheckpointStore/maxEncodedKeyBytes``): its records are dead-lettered.
+@usableFromInline
+struct OversizedKey: Error {
+    @usableFromInline let count: Int
+    @usableFromInline let limit: Int
+
+    @usableFromInline
+    init(count: Int, limit: Int) {
+        self.count = count
+        self.limit = limit
+    }
+
+    @usableFromInline
+    var reason: String {
+        "the record's key is \(count) bytes encoded, longer than the \(limit) the checkpoint store keeps state for"
     }
 }
 
