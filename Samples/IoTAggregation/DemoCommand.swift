@@ -103,14 +103,15 @@ struct DemoCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let started = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
             if let duration {
                 tasks.addTask {
                     try await Task.sleep(for: duration)
                     await group.triggerGracefulShutdown()
                 }
             }
-            try await tasks.next()
+            // Until the group has shut down gracefully (after a signal or the timer above, which
+            // only starts the shutdown); cancelling it instead would skip the final publish.
+            try await group.run()
             tasks.cancelAll()
         }
         Console.line(dashboard.summary(uptime: ContinuousClock.now - started))

@@ -55,6 +55,15 @@ struct IoTCommandTests {
         #expect(reverified.stdout.contains("expected=2000 found=2000 missing=0 duplicates=0"), "\(reverified)")
     }
 
+    @Test("demo --duration stops gracefully: the final checkpoint is taken and everything it holds published", .timeLimit(.minutes(1)))
+    func demoDurationStopsGracefully() async throws {
+        let demo = try await IoTChild.run("iot", ["demo", "--duration", "4", "--sensors", "20", "--rate", "2000", "--verbose"])
+        #expect(demo.status == 0, "\(demo)")
+        // Logged at the end of the graceful stop only; a cancelled run throws before it.
+        #expect(demo.stderr.contains("Pipeline stopped cleanly") || demo.stdout.contains("Pipeline stopped cleanly"), "\(demo)")
+        #expect(demo.stdout.contains("demo: t="), "\(demo)")
+    }
+
     @Test("malformed readings go to the dead-letter topic and do not disturb the sums", .timeLimit(.minutes(1)))
     func malformedReadingsAreDeadLettered() async throws {
         let broker = try await IoTBroker.start(extraTopics: ["dead:1"])
