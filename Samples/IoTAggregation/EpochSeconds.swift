@@ -1,3 +1,5 @@
+import Sluice
+
 /// Renders seconds since the epoch as JSON numbers: whole seconds as integers
 /// (`1700000000`), others with their shortest exact decimal form (`1700000000.25`).
 enum EpochSeconds {
@@ -14,8 +16,10 @@ enum EpochSeconds {
     }
 
     /// Milliseconds since the epoch, truncated toward negative infinity exactly as Sluice's
-    /// `EventTime(secondsSinceEpoch:)` does, so windows computed here match the pipeline's.
-    static func milliseconds(_ seconds: Double) -> Int64 {
-        Int64((seconds * 1_000).rounded(.down))
+    /// `EventTime(secondsSinceEpoch:)` does, so windows computed here match the pipeline's;
+    /// `nil` for a time the pipeline dead-letters (outside `EventTime.isSupportedRecordTime`).
+    static func milliseconds(_ seconds: Double) -> Int64? {
+        let time = EventTime(secondsSinceEpoch: seconds)
+        return time.isSupportedRecordTime ? time.millisecondsSinceEpoch : nil
     }
 }

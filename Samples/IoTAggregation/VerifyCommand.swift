@@ -35,6 +35,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func validate() throws {
         if window < .milliseconds(1) { throw ValidationError("--window must be at least 1ms") }
+        if show < 0 { throw ValidationError("--show must be 0 or more") }
     }
 
     func run() async throws {

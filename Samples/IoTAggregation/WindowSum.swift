@@ -32,10 +32,17 @@ struct WindowSum: Sendable, Equatable {
 
     /// Decodes a record value written by ``json``; `nil` when it is not one.
     init?(json bytes: [UInt8]) {
-        guard let body = try? FastJSONDecoder().decode(Body.self, from: bytes) else { return nil }
-        self.init(
-            id: body.id, windowStart: Int64((body.windowStart * 1_000).rounded()),
-            windowEnd: Int64((body.windowEnd * 1_000).rounded()), sum: body.sum, count: body.count)
+        guard let body = try? FastJSONDecoder().decode(Body.self, from: bytes),
+            let start = Self.milliseconds(body.windowStart), let end = Self.milliseconds(body.windowEnd)
+        else { return nil }
+        self.init(id: body.id, windowStart: start, windowEnd: end, sum: body.sum, count: body.count)
+    }
+
+    /// Seconds as whole milliseconds, rounded; `nil` when they do not fit (not a result of ours).
+    private static func milliseconds(_ seconds: Double) -> Int64? {
+        let milliseconds = (seconds * 1_000).rounded()
+        guard milliseconds > -9.2e18 && milliseconds < 9.2e18 else { return nil }
+        return Int64(milliseconds)
     }
 
     /// The record value: compact JSON with window bounds in seconds (integers when whole).

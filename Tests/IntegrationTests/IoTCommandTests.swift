@@ -95,6 +95,41 @@ struct IoTCommandTests {
         #expect(deadLetters.stdout.contains("read 98 records from dead (98 malformed)"), "\(deadLetters)")
     }
 
+    @Test(
+        "readings the pipeline cannot sum (values that overflow, a time beyond event time) are dead-lettered and verify agrees; empty topics verify as nothing to check",
+        .timeLimit(.minutes(1)))
+    func extremeReadingsAndEmptyTopics() async throws {
+        let broker = try await IoTBroker.start()
+        defer { broker.stop() }
+        let stateDirectory = IoTPaths.temporaryDirectory("iot-extreme")
+        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
+        let verify = ["verify", "--brokers", broker.address, "--window", "10s", "--log-level", "warning"]
+        let empty = try await IoTChild.run("iot", verify)
+        #expect(empty.status != 0, "\(empty)")
+        #expect(empty.stdout.contains("expected=0 found=0 missing=0 duplicates=0 wrong=0 unexpected=0 FAILED (nothing to check)"), "\(empty)")
+
+        // 10 sensors, 20 s of readings: 20 results. Two values that overflow a sum in one
+        // window, and a time beyond what event time holds (the aggregate and verify trapped).
+        let readings = (0..<200).map { Reading(id: $0 % 10, time: 1_700_000_000 + Double($0 / 10), value: $0 % 100) }
+        let extreme = [
+            #"{"id":1,"time":1700000000,"value":9223372036854775807}"#, #"{"id":1,"time":1700000001,"value":9223372036854775807}"#,
+            #"{"id":2,"time":1e16,"value":1}"#,
+        ].map { Array($0.utf8) }
+        try await produceReadings(readings, malformed: extreme, to: "sensors", bootstrapServers: [broker.address])
+        let aggregate = try await IoTChild.run(
+            "iot",
+            [
+                "aggregate", "--brokers", broker.address, "--window", "10s", "--exit-at-end", "--state-dir", stateDirectory,
+                "--log-level", "warning",
+            ])
+        #expect(aggregate.status == 0, "\(aggregate)")
+        #expect(aggregate.stdout.contains("consumed=203 results=20 late=0 dead_letters=3"), "\(aggregate)")
+        let verified = try await IoTChild.run("iot", verify)
+        #expect(verified.status == 0, "\(verified)")
+        #expect(verified.stdout.contains("(3 malformed)"), "\(verified)")
+        #expect(verified.stdout.contains("expected=20 found=20 missing=0 duplicates=0 wrong=0 unexpected=0 OK"), "\(verified)")
+    }
+
     @Test("verify fails when the window does not match the output", .timeLimit(.minutes(1)))
     func verifyDetectsMismatch() async throws {
         let broker = try await IoTBroker.start()
