@@ -63,11 +63,17 @@ struct ControlChannel: Sendable {
     }
 
     /// `500ms`, `2s`, `1.5s` or `0`.
+    /// `nil` for anything else, negative or longer than an hour (`inf` and `nan` included).
     static func duration(_ text: String) -> Duration? {
         if text == "0" { return .zero }
-        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value >= 0 { return .milliseconds(value) }
-        if text.hasSuffix("s"), let value = Double(text.dropLast()), value >= 0 { return .milliseconds(value * 1_000) }
-        return nil
+        var milliseconds: Double?
+        if text.hasSuffix("ms") {
+            milliseconds = Double(text.dropLast(2))
+        } else if text.hasSuffix("s") {
+            milliseconds = Double(text.dropLast()).map { $0 * 1_000 }
+        }
+        guard let milliseconds, milliseconds >= 0, milliseconds <= 3_600_000 else { return nil }
+        return .milliseconds(milliseconds)
     }
 
     private static let apiKeys: [String: Int16] = [

@@ -40,12 +40,17 @@ public final class KafkaMockCluster: Sendable {
         close()
     }
 
-    /// Creates `name` with `partitions` partitions, each replicated `replicationFactor` times.
+    /// The most partitions a topic of the mock cluster may have: it sets every one up at once.
+    public static let maximumPartitions = 10_000
+
+    /// Creates `name` with `partitions` partitions (at most ``maximumPartitions``), each
+    /// replicated `replicationFactor` times.
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
-        guard partitions >= 1, (1...brokerCount).contains(replicationFactor) else {
+        guard (1...Self.maximumPartitions).contains(partitions), (1...brokerCount).contains(replicationFactor) else {
             throw KafkaError(
                 .invalidArgument,
-                "createTopic \(name): need partitions >= 1 and 1 <= replicationFactor <= \(brokerCount) brokers")
+                "createTopic \(name): need 1 <= partitions <= \(Self.maximumPartitions) and 1 <= replicationFactor <= "
+                    + "\(brokerCount) brokers")
         }
         try withCluster("createTopic \(name)") {
             rd_kafka_mock_topic_create($0, name, Int32(partitions), Int32(replicationFactor))
@@ -70,8 +75,11 @@ public final class KafkaMockCluster: Sendable {
         try withCluster("setBrokerUp \(brokerID)") { rd_kafka_mock_broker_set_up($0, brokerID) }
     }
 
-    /// Delays every response of broker `broker` by `rtt`.
+    /// Delays every response of broker `broker` by `rtt` (at most an hour).
     public func setRoundTripTime(_ rtt: Duration, broker: Int32) throws {
+        guard rtt >= .zero && rtt <= .seconds(3_600) else {
+            throw KafkaError(.invalidArgument, "setRoundTripTime: \(rtt) is not between 0 and 1 hour")
+        }
         try withCluster("setRoundTripTime \(broker)") {
             rd_kafka_mock_broker_set_rtt($0, broker, Int32(rtt.milliseconds))
         }

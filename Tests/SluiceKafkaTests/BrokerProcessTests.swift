@@ -84,6 +84,11 @@ struct BrokerProcessTests {
         #expect(await command("topic extra 3") == "ok")
         #expect(await command("bogus")?.hasPrefix("error: ") == true)
         #expect(await command("down") == "error: usage: down <broker>")
+        // Values that used to trap the broker (Int32 and Duration conversions) are refused.
+        #expect(await command("topic huge 3000000000")?.hasPrefix("error: createTopic huge: need 1 <= partitions <= 10000") == true)
+        #expect(await command("rtt 1 infs")?.hasPrefix("error: usage: rtt") == true)
+        #expect(await command("rtt 1 1e30ms")?.hasPrefix("error: usage: rtt") == true)
+        #expect(await command("rtt 1 0") == "ok")
         #expect(try await producer.partitionCount(topic: "extra", timeout: .seconds(10)) == 3)
         await consumer.close()
         await producer.close(timeout: .seconds(5))
