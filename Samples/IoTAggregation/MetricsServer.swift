@@ -1,13 +1,16 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A minimal HTTP/1.1 server for `/metrics` and `/health`: POSIX sockets, one dedicated
-/// thread, one request per connection (`Connection: close`). Enough for Prometheus and an
-/// orchestrator's probe; nothing else.
+/// A minimal HTTP/1.1 server for `/metrics` and `/health`: POSIX sockets, a thread per
+/// connection (at most ``maximumConnections`` at once; more are closed unanswered), one
+/// request per connection (`Connection: close`), which gets ``connectionDeadline`` to send its
+/// request and take the response, so that a slow or idle client cannot hold up a probe.
+/// Enough for Prometheus and an orchestrator's probe; nothing else.
 final class MetricsServer: Sendable {
     /// A request: method and path (without the query string).
     struct Request: Sendable {
@@ -44,6 +47,13 @@ final class MetricsServer: Sendable {
     let port: Int
     private let socket: Int32
     private let handler: @Sendable (Request) -> Response
+    /// Connections being served.
+    private let connections = Atomic<Int>(0)
+
+    /// Connections served at once; a further one is closed at once.
+    static let maximumConnections = 16
+    /// How long a connection may take to send its request head, and again to take the response.
+    static let connectionDeadline: Duration = .seconds(2)
 
     /// Binds `host:port` and listens; call ``start()`` to serve. Port 0 picks a free port.
     init(host: String, port: Int, handler: @escaping @Sendable (Request) -> Response) throws {
@@ -80,24 +90,37 @@ final class MetricsServer: Sendable {
         self.handler = handler
     }
 
-    /// Starts serving on a thread of its own; it runs until the process exits.
+    /// Starts accepting on a thread of its own; it runs until the process exits.
     func start() {
         Thread.detachNewThread { [self] in
             while true {
                 let connection = accept(socket, nil, nil)
                 if connection < 0 {
                     if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
+                    // Out of descriptors or memory, for instance: accepting can work again once
+                    // connections close, so back off instead of giving up for good.
+                    usleep(100_000)
+                    continue
                 }
-                serve(connection)
-                close(connection)
+                guard connections.add(1, ordering: .relaxed).newValue <= Self.maximumConnections else {
+                    connections.subtract(1, ordering: .relaxed)
+                    close(connection)
+                    continue
+                }
+                Thread.detachNewThread { [self] in
+                    serve(connection)
+                    close(connection)
+                    connections.subtract(1, ordering: .relaxed)
+                }
             }
         }
     }
 
     private func serve(_ connection: Int32) {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        let seconds = Int(Self.connectionDeadline.components.seconds)
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard let request = readRequest(connection) else {
             write(Response.text("bad request\n", status: 400), to: connection, includeBody: true)
             return
@@ -109,12 +132,13 @@ final class MetricsServer: Sendable {
         write(handler(request), to: connection, includeBody: request.method == "GET")
     }
 
-    /// Reads the request head (up to 8 KiB) and parses its request line.
+    /// Reads the request head (up to 8 KiB, within ``connectionDeadline``) and parses its request line.
     private func readRequest(_ connection: Int32) -> Request? {
         var head: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 2_048)
         let end: [UInt8] = Array("\r\n\r\n".utf8)
-        while head.count < 8_192 {
+        let deadline = ContinuousClock.now + Self.connectionDeadline
+        while head.count < 8_192 && ContinuousClock.now < deadline {
             let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
             if count <= 0 { break }
             head += buffer[..<count]

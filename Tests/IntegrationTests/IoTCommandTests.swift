@@ -216,6 +216,12 @@ struct IoTCommandTests {
                 && !body.contains(#"sluice_checkpoints_total{pipeline="iot-aggregate"} 0"#)
         }
         #expect(metrics.status == 200)
+        // A slow client, connected first, sends its request a byte at a time and never finishes
+        // it: the probe behind it must be answered anyway (one connection at a time, it waited
+        // for the slow one's 8 KiB at a byte per 200 ms, past its 5 s timeout).
+        let port = try #require(URLComponents(string: metricsURL)?.port)
+        let slow = try IoTSlowClient(port: port)
+        defer { slow.stop() }
         let health = try await IoTHTTP.get(healthURL)
         #expect(health.status == 200 && health.body == "ok\n", "\(health)")
         #expect(metrics.body.contains("# TYPE sluice_records_consumed_total counter"))
@@ -394,6 +400,46 @@ private struct IoTBroker {
     func stop() {
         child.signal(SIGTERM)
     }
+}
+
+/// A client that connects at once and then sends one byte every 200 ms until stopped.
+private final class IoTSlowClient: Sendable {
+    private let task: Task<Void, Never>
+
+    init(port: Int) throws {
+        #if canImport(Glibc)
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw IoTTestFailure("socket: \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        _ = inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw IoTTestFailure("connect to \(port): \(errno)")
+        }
+        task = Task.detached {
+            var byte = UInt8(ascii: "G")
+            while !Task.isCancelled {
+                #if canImport(Glibc)
+                _ = send(fd, &byte, 1, Int32(MSG_NOSIGNAL))
+                #else
+                _ = send(fd, &byte, 1, 0)
+                #endif
+                // The client's pace, not a wait for something to happen.
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            close(fd)
+        }
+    }
+
+    func stop() { task.cancel() }
 }
 
 /// Plain HTTP GETs against the sample's metrics server.
