@@ -45,8 +45,10 @@ final class BrokerRuntime: Sendable {
         return sources
     }
 
-    /// Reads commands from stdin on a thread of its own until end of input.
-    func startControlChannel() {
+    /// Reads commands from stdin on a thread of its own until end of input; then keeps serving
+    /// Kafka until a signal arrives, or stops when `exitAtEndOfInput` (the parent that held the
+    /// pipe may have died).
+    func startControlChannel(exitAtEndOfInput: Bool) {
         let channel = ControlChannel(cluster: cluster)
         let thread = Thread { [self] in
             while let line = readLine() {
@@ -63,7 +65,11 @@ final class BrokerRuntime: Sendable {
                     emit("error: \(message)")
                 }
             }
-            // End of input: keep serving until a signal arrives.
+            if exitAtEndOfInput {
+                logger.info("standard input ended; stopping")
+                DispatchQueue.main.async { self.shutdown() }
+            }
+            // Otherwise keep serving until a signal arrives.
         }
         thread.name = "sluice-broker-control"
         thread.start()

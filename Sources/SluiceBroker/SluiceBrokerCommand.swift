@@ -30,6 +30,9 @@ struct SluiceBrokerCommand: ParsableCommand {
     @Option(help: "Log level for stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Stop when standard input ends, as when the process that started the broker dies.")
+    var exitAtEndOfInput = false
+
     func validate() throws {
         guard brokers >= 1 && brokers <= 16 else { throw ValidationError("--brokers must lie between 1 and 16") }
         if let port, !(0...65_535).contains(port) { throw ValidationError("--port must lie between 0 and 65535") }
@@ -72,7 +75,7 @@ struct SluiceBrokerCommand: ParsableCommand {
             ])
 
         let signalSources = runtime.installSignalHandlers()
-        runtime.startControlChannel()
+        runtime.startControlChannel(exitAtEndOfInput: exitAtEndOfInput)
         withExtendedLifetime(signalSources) { dispatchMain() }
     }
 }

@@ -64,8 +64,13 @@ final class TCPForwarder: Sendable {
         while !isClosed.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
             if client < 0 {
-                if errno == EINTR { continue }
-                return
+                if isClosed.load(ordering: .relaxed) { return }
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                // Out of descriptors, for instance: accepting works again once connections
+                // close, so back off instead of leaving clients to hang on the open listener.
+                logger.warning("forwarder: accept failed: \(String(cString: strerror(errno)))")
+                usleep(100_000)
+                continue
             }
             guard let upstream = connectUpstream() else {
                 logger.info("forwarder: no upstream broker accepted a connection")

@@ -16,7 +16,9 @@ public final class DevBrokerProcess: Sendable {
     public init(executable: String, topics: [(name: String, partitions: Int)], brokers: Int = 1, timeout: Duration = .seconds(30)) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--brokers", String(brokers)] + topics.flatMap { ["--topic", "\($0.name):\($0.partitions)"] }
+        // The broker stops when this process's end of its stdin closes: also when this process dies.
+        process.arguments = ["--brokers", String(brokers), "--exit-at-end-of-input"]
+            + topics.flatMap { ["--topic", "\($0.name):\($0.partitions)"] }
         let stdout = Pipe()
         let stdin = Pipe()
         process.standardOutput = stdout

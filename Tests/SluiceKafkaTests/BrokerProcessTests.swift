@@ -97,4 +97,40 @@ struct BrokerProcessTests {
         #expect(await eventually(timeout: .seconds(10)) { exited.withLock { $0 } != nil })
         #expect(exited.withLock { $0 } == 0)
     }
+
+    @Test(
+        "with --exit-at-end-of-input it stops cleanly when its standard input ends, as when its parent dies",
+        .enabled(if: brokerExecutable != nil, "sluice-broker is not built"))
+    func brokerStopsAtEndOfInput() async throws {
+        for exitsAtEnd in [true, false] {
+            let process = Process()
+            process.executableURL = brokerExecutable
+            process.arguments = ["--topic", "demo:1"] + (exitsAtEnd ? ["--exit-at-end-of-input"] : [])
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            let lines = LineReader(output)
+            let exited = Mutex<Int32?>(nil)
+            process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            let first = try #require(await lines.next())
+            #expect(first.hasPrefix("bootstrap="))
+            try input.fileHandleForWriting.close()
+            if exitsAtEnd {
+                #expect(await eventually(timeout: .seconds(10)) { exited.withLock { $0 } != nil })
+                #expect(exited.withLock { $0 } == 0)
+            } else {
+                // Without the flag it keeps serving after its input ended: a client still gets answers.
+                let producer = try KafkaProducer(
+                    configuration: KafkaProducerConfiguration(bootstrapServers: [String(first.dropFirst("bootstrap=".count))]),
+                    logger: testLogger, onDelivery: { _ in })
+                #expect(try await producer.partitionCount(topic: "demo", timeout: .seconds(10)) == 1)
+                await producer.close(timeout: .seconds(5))
+                #expect(exited.withLock { $0 } == nil)
+            }
+        }
+    }
 }
