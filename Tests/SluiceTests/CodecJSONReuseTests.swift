@@ -261,7 +261,13 @@ struct CodecJSONReuseTests {
     func containerIsReused() throws {
         // This thread's reader, with its table emptied (other tests on this thread may have
         // filled it); the test is synchronous, so no other run uses the reader meanwhile.
-        let (unmanaged, owned) = JSONReaderCache.acquire()
+        var (unmanaged, owned) = JSONReaderCache.acquire()
+        if owned != nil {
+            // The thread's first reader: made now, and handed out as owned as well. Once it is
+            // finished, the next acquire finds it in the thread's slot.
+            unmanaged.takeUnretainedValue().finish()
+            (unmanaged, owned) = JSONReaderCache.acquire()
+        }
         let reader = unmanaged.takeUnretainedValue()
         reader.finish()
         try #require(owned == nil && reader.isThreadCached)
