@@ -8,9 +8,10 @@ import Testing
 /// The reference job against librdkafka's mock cluster, in one process.
 @Suite("Kafka pipeline, in process")
 struct KafkaPipelineTests {
+    /// `padding` adds a `"pad"` field of that many spaces to each result; `headers` go on each.
     static func makePipeline(
         input: String, output: String, window: Duration, assignment: KafkaSource.Assignment = .allPartitions,
-        name: String = "iot-test-\(UUID().uuidString.prefix(8))"
+        name: String = "iot-test-\(UUID().uuidString.prefix(8))", padding: Int? = nil, headers: [OutputHeader] = []
     ) -> PipelineDefinition<WindowAggregator<Int, Reading, SumCount>> {
         Pipeline(name)
             .source(KafkaSource(topic: input, assignment: assignment), decoding: Reading.self)
@@ -24,8 +25,9 @@ struct KafkaPipelineTests {
             }
             .sink(
                 KafkaSink(topic: output) { result in
-                    let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count)}"
-                    return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8))
+                    let pad = padding.map { ",\"pad\":\"\(String(repeating: " ", count: $0))\"" } ?? ""
+                    let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count)\(pad)}"
+                    return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8), headers: headers)
                 })
     }
 

@@ -63,21 +63,7 @@ struct OversizedRecordTests {
         let (cluster, _, configuration) = try await KafkaPipelineTests.sumsJob(readings, partitions: 2, state: "oversized-result")
         let name = "oversized-\(UUID().uuidString.prefix(8))"
         func pipeline(padding: Int) -> PipelineDefinition<WindowAggregator<Int, Reading, SumCount>> {
-            Pipeline(name)
-                .source(KafkaSource(topic: "sensors"), decoding: Reading.self)
-                .eventTime { $0.time }
-                .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
-                .key(by: { $0.id })
-                .window(.tumbling(.seconds(10)))
-                .aggregate(into: SumCount()) { acc, reading in
-                    acc.sum += reading.value
-                    acc.count += 1
-                }
-                .sink(
-                    KafkaSink(topic: "sums") { result in
-                        let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count),\"pad\":\"\(String(repeating: " ", count: padding))\"}"
-                        return SinkRecord(key: Array(String(result.key).utf8), value: Array(body.utf8))
-                    })
+            KafkaPipelineTests.makePipeline(input: "sensors", output: "sums", window: .seconds(10), name: name, padding: padding)
         }
 
         let error = await #expect(throws: SluiceError.self) {

@@ -15,23 +15,9 @@ struct ReservedHeaderTests {
         let (cluster, _, configuration) = try await KafkaPipelineTests.sumsJob(readings, partitions: 2, state: "reserved-header")
         let name = "reserved-\(UUID().uuidString.prefix(8))"
         func pipeline(header: String) -> PipelineDefinition<WindowAggregator<Int, Reading, SumCount>> {
-            Pipeline(name)
-                .source(KafkaSource(topic: "sensors"), decoding: Reading.self)
-                .eventTime { $0.time }
-                .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
-                .key(by: { $0.id })
-                .window(.tumbling(.seconds(10)))
-                .aggregate(into: SumCount()) { acc, reading in
-                    acc.sum += reading.value
-                    acc.count += 1
-                }
-                .sink(
-                    KafkaSink(topic: "sums") { result in
-                        let body = "{\"id\":\(result.key),\"window_start\":\(result.window.start.millisecondsSinceEpoch),\"sum\":\(result.value.sum),\"count\":\(result.value.count)}"
-                        return SinkRecord(
-                            key: Array(String(result.key).utf8), value: Array(body.utf8),
-                            headers: [OutputHeader(name: header, value: Array("1".utf8))])
-                    })
+            KafkaPipelineTests.makePipeline(
+                input: "sensors", output: "sums", window: .seconds(10), name: name,
+                headers: [OutputHeader(name: header, value: Array("1".utf8))])
         }
 
         let error = await #expect(throws: SluiceError.self) {

@@ -32,24 +32,43 @@ private final class LineReader: Sendable {
     }
 }
 
+/// A running `sluice-broker`: its stdin, its stdout's lines and its exit status once it exited.
+fileprivate final class LaunchedBroker: Sendable {
+    nonisolated(unsafe) let process: Process
+    let input: Pipe
+    let lines: LineReader
+    let exited = Mutex<Int32?>(nil)
+
+    init(process: Process, input: Pipe, lines: LineReader) {
+        self.process = process
+        self.input = input
+        self.lines = lines
+    }
+}
+
+fileprivate func launchBroker(_ arguments: [String]) throws -> LaunchedBroker {
+    let process = Process()
+    process.executableURL = brokerExecutable
+    process.arguments = arguments
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let launched = LaunchedBroker(process: process, input: input, lines: LineReader(output))
+    process.terminationHandler = { process in launched.exited.withLock { $0 = process.terminationStatus } }
+    try process.run()
+    return launched
+}
+
 @Suite("The sluice-broker executable")
 struct BrokerProcessTests {
     @Test(
         "serves a stable bootstrap port, obeys the control channel and exits cleanly on SIGTERM",
         .enabled(if: brokerExecutable != nil, "sluice-broker is not built"))
     func brokerProcess() async throws {
-        let process = Process()
-        process.executableURL = brokerExecutable
-        process.arguments = ["--topic", "demo:2", "--port", "0"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let lines = LineReader(output)
-        let exited = Mutex<Int32?>(nil)
-        process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
-        try process.run()
+        let broker = try launchBroker(["--topic", "demo:2", "--port", "0"])
+        let (process, input, lines) = (broker.process, broker.input, broker.lines)
         defer { if process.isRunning { process.terminate() } }
 
         let first = try #require(await lines.next())
@@ -94,8 +113,8 @@ struct BrokerProcessTests {
         await producer.close(timeout: .seconds(5))
 
         process.terminate()  // SIGTERM
-        #expect(await eventually(timeout: .seconds(10)) { exited.withLock { $0 } != nil })
-        #expect(exited.withLock { $0 } == 0)
+        #expect(await eventually(timeout: .seconds(10)) { broker.exited.withLock { $0 } != nil })
+        #expect(broker.exited.withLock { $0 } == 0)
     }
 
     @Test(
@@ -103,25 +122,15 @@ struct BrokerProcessTests {
         .enabled(if: brokerExecutable != nil, "sluice-broker is not built"))
     func brokerStopsAtEndOfInput() async throws {
         for exitsAtEnd in [true, false] {
-            let process = Process()
-            process.executableURL = brokerExecutable
-            process.arguments = ["--topic", "demo:1"] + (exitsAtEnd ? ["--exit-at-end-of-input"] : [])
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            let lines = LineReader(output)
-            let exited = Mutex<Int32?>(nil)
-            process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
-            try process.run()
+            let broker = try launchBroker(["--topic", "demo:1"] + (exitsAtEnd ? ["--exit-at-end-of-input"] : []))
+            let (process, input, lines) = (broker.process, broker.input, broker.lines)
             defer { if process.isRunning { process.terminate() } }
             let first = try #require(await lines.next())
             #expect(first.hasPrefix("bootstrap="))
             try input.fileHandleForWriting.close()
             if exitsAtEnd {
-                #expect(await eventually(timeout: .seconds(10)) { exited.withLock { $0 } != nil })
-                #expect(exited.withLock { $0 } == 0)
+                #expect(await eventually(timeout: .seconds(10)) { broker.exited.withLock { $0 } != nil })
+                #expect(broker.exited.withLock { $0 } == 0)
             } else {
                 // Without the flag it keeps serving after its input ended: a client still gets answers.
                 let producer = try KafkaProducer(
@@ -129,7 +138,7 @@ struct BrokerProcessTests {
                     logger: testLogger, onDelivery: { _ in })
                 #expect(try await producer.partitionCount(topic: "demo", timeout: .seconds(10)) == 1)
                 await producer.close(timeout: .seconds(5))
-                #expect(exited.withLock { $0 } == nil)
+                #expect(broker.exited.withLock { $0 } == nil)
             }
         }
     }
