@@ -69,18 +69,25 @@ public struct CrashRecoveryHarness: Sendable {
         public var exitedBeforeKill: [ChildProcess.Termination] = []
         /// For each crash point, how the run ended.
         public var crashPointOutcomes: [CrashPoint: ChildProcess.Termination] = [:]
+        /// Crash points whose run was still going at ``Configuration/crashPointTimeout`` and
+        /// was killed by the harness: the point was not reached (its SIGKILL is the harness's).
+        public var crashPointsTimedOut: [CrashPoint] = []
         /// How the final run ended (`nil` if it timed out and was killed).
         public var finalTermination: ChildProcess.Termination?
         /// The children's log.
         public var logPath = ""
 
-        /// Crash points at which the process really died by SIGKILL.
+        /// An empty report (the harness fills one in as it runs).
+        public init() {}
+
+        /// Crash points at which the process really died by SIGKILL, its own.
         public var crashPointsReached: [CrashPoint] {
-            crashPointOutcomes.filter { $0.value.wasKilled }.map(\.key).sorted { $0.rawValue < $1.rawValue }
+            crashPointOutcomes.filter { $0.value.wasKilled && !crashPointsTimedOut.contains($0.key) }.map(\.key)
+                .sorted { $0.rawValue < $1.rawValue }
         }
 
         public var description: String {
-            "killed=\(killedWhileRunning) exitedBeforeKill=\(exitedBeforeKill) crashPoints=\(crashPointOutcomes.mapValues(\.description)) final=\(finalTermination.map(\.description) ?? "timed out") log=\(logPath)"
+            "killed=\(killedWhileRunning) exitedBeforeKill=\(exitedBeforeKill) crashPoints=\(crashPointOutcomes.mapValues(\.description)) timedOut=\(crashPointsTimedOut.map(\.rawValue)) final=\(finalTermination.map(\.description) ?? "timed out") log=\(logPath)"
         }
     }
 
@@ -124,6 +131,7 @@ public struct CrashRecoveryHarness: Sendable {
             } else {
                 child.kill(SIGKILL)
                 report.crashPointOutcomes[point] = await child.wait()
+                report.crashPointsTimedOut.append(point)
             }
             index += 1
         }
