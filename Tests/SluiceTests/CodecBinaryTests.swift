@@ -272,6 +272,10 @@ struct CodecBinaryTests {
 
         let trailing = try #require(throws: SluiceError.self) { try decoder.decode(SumCount.self, from: bytes + [0]) }
         #expect(trailing.message.contains("unexpected bytes"))
+
+        // A key table of one key whose length is UInt64.max: converting it to Int trapped.
+        let hugeKey: [UInt8] = [1, 1] + Array(repeating: 0xFF, count: 9) + [0x01] + Array("sum".utf8)
+        #expect(throws: SluiceError.self) { try decoder.decode(SumCount.self, from: hugeKey) }
     }
 
     @Test("Writing to a nested container after its parent continued throws instead of corrupting")

@@ -95,6 +95,29 @@ struct CodecJSONTests {
         #expect(try decode(Int8.self, "-128") == -128)
     }
 
+    @Test("Numbers at the edges: 20 significant digits, whole numbers past 2^53 written as decimals, Float's range, -2^63 encoded")
+    func numberEdges() throws {
+        // 2^64 and its neighbours wrapped the fast path's 64-bit mantissa to 0.
+        #expect(try decode([Double].self, "[18446744073709551616, -18446744073709551616, 1.8446744073709551616e19, 36893488147419103232]")
+            == [18446744073709551616.0, -18446744073709551616.0, 18446744073709551616.0, 36893488147419103232.0])
+        // Past 2^52 a Double holds no fraction: wholeness and the value come from the text.
+        #expect(try error(Int.self, "9007199254740993.5").message.contains("expected an integer"))
+        #expect(try decode(Int64.self, "9007199254740993.0") == 9_007_199_254_740_993)
+        #expect(try decode([Int].self, "[1.50e1, 150e-1, 0.0, -0.0e5, 9.223372036854775807e18]") == [15, 15, 0, 0, .max])
+        #expect(try decode(UInt64.self, "1.8446744073709551615e19") == .max)
+        #expect(try error(Int.self, "1.55e1").message.contains("expected an integer"))
+        #expect(try error(Int.self, "1e19").message.contains("does not fit"))
+        #expect(try error(UInt64.self, "-1.0").message.contains("does not fit"))
+        // Float(1e39) is infinity.
+        #expect(try error(Float.self, "1e39").message.contains("does not fit in Float"))
+        #expect(try error([Float].self, "[1, -1e39]").message.contains("does not fit in Float"))
+        #expect(try decode(Float.self, "3.5") == 3.5)
+        // abs(Int64.min) trapped.
+        let minimum = -9_223_372_036_854_775_808.0
+        #expect(try decode(Double.self, String(decoding: try FastJSONEncoder().encode(minimum), as: UTF8.self)) == minimum)
+        #expect(try decode(Float.self, String(decoding: try FastJSONEncoder().encode(Float(minimum)), as: UTF8.self)) == Float(minimum))
+    }
+
     @Test("Malformed input and mismatched models give errors that say what and where")
     func errors() throws {
         #expect(try error(Reading.self, "hello").message == "input is not JSON: unexpected byte 0x68 ('h') at offset 0, expected a value")

@@ -80,8 +80,9 @@ final class BinaryStateReader {
         guard count <= UInt64(bytes.count) else { throw corrupt("key table claims \(count) keys in \(bytes.count) bytes") }
         keys.reserveCapacity(Int(count))
         for _ in 0..<count {
-            let length = Int(try varint(at: &p, limit: bytes.count))
-            guard length <= bytes.count - p else { throw truncated(at: p) }
+            let encodedLength = try varint(at: &p, limit: bytes.count)
+            guard encodedLength <= UInt64(bytes.count - p) else { throw truncated(at: p) }
+            let length = Int(encodedLength)
             guard let key = String(validating: UnsafeRawBufferPointer(rebasing: bytes[p..<p + length]), as: UTF8.self) else {
                 throw corrupt("key name at byte \(p) is not valid UTF-8")
             }

@@ -120,7 +120,7 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try reader.bool(try require(key), at: key) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { try reader.string(try require(key), at: key) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try double(try require(key), key) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(try double(try require(key), key)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try reader.float(try require(key), at: key) }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int { Int(try int64(try require(key), key, reporting: Int.self)) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(key) }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(key) }
@@ -268,7 +268,7 @@ struct JSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     mutating func decode(_ type: Bool.Type) throws -> Bool { let l = JSONIndexKey(index: currentIndex); return try reader.bool(try next(), at: l) }
     mutating func decode(_ type: String.Type) throws -> String { let l = JSONIndexKey(index: currentIndex); return try reader.string(try next(), at: l) }
     mutating func decode(_ type: Double.Type) throws -> Double { let l = JSONIndexKey(index: currentIndex); return try reader.double(try next(), at: l) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let l = JSONIndexKey(index: currentIndex); return Float(try reader.double(try next(), at: l)) }
+    mutating func decode(_ type: Float.Type) throws -> Float { let l = JSONIndexKey(index: currentIndex); return try reader.float(try next(), at: l) }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer() }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer() }
     mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer() }
@@ -318,7 +318,7 @@ struct JSONSingleValueDecodingContainer: SingleValueDecodingContainer {
     func decode(_ type: Bool.Type) throws -> Bool { try reader.bool(t, at: nil) }
     func decode(_ type: String.Type) throws -> String { try reader.string(t, at: nil) }
     func decode(_ type: Double.Type) throws -> Double { try reader.double(t, at: nil) }
-    func decode(_ type: Float.Type) throws -> Float { Float(try reader.double(t, at: nil)) }
+    func decode(_ type: Float.Type) throws -> Float { try reader.float(t, at: nil) }
     func decode(_ type: Int.Type) throws -> Int { try reader.integer(t, as: Int.self, at: nil) }
     func decode(_ type: Int8.Type) throws -> Int8 { try reader.integer(t, as: Int8.self, at: nil) }
     func decode(_ type: Int16.Type) throws -> Int16 { try reader.integer(t, as: Int16.self, at: nil) }

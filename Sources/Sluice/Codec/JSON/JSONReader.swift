@@ -290,9 +290,13 @@ final class JSONReader {
             guard magnitude <= UInt64(Int64.max) else { throw overflow(token, type, self.location(key)) }
             return Int64(magnitude)
         }
-        let d = try wholeNumber(token, t, key)
-        guard let v = Int64(exactly: d) else { throw overflow(token, type, self.location(key)) }
-        return v
+        guard let (negative, magnitude) = try wholeMagnitude(token, key) else { throw overflow(token, type, self.location(key)) }
+        if negative {
+            guard magnitude <= UInt64(1) << 63 else { throw overflow(token, type, self.location(key)) }
+            return Int64(bitPattern: 0 &- magnitude)
+        }
+        guard magnitude <= UInt64(Int64.max) else { throw overflow(token, type, self.location(key)) }
+        return Int64(magnitude)
     }
 
     /// The number at token `t` as a `UInt64`; fractions and exponents are accepted when the value is whole.
@@ -305,18 +309,82 @@ final class JSONReader {
             }
             return magnitude
         }
-        let d = try wholeNumber(token, t, key)
-        guard let v = UInt64(exactly: d) else { throw overflow(token, UInt64.self, self.location(key)) }
-        return v
+        guard let (negative, magnitude) = try wholeMagnitude(token, key), !negative || magnitude == 0 else {
+            throw overflow(token, UInt64.self, self.location(key))
+        }
+        return magnitude
     }
 
-    /// A number written with a fraction or exponent, checked to be a whole number (as `JSONDecoder` accepts `17.0`).
-    private func wholeNumber(_ token: JSONToken, _ t: Int, _ key: (any CodingKey)?) throws -> Double {
-        let d = try double(t, at: key)
-        guard d.rounded(.towardZero) == d else {
+    /// The exact value of a number written with a fraction or exponent (`17.0`, `1.7e1`), which
+    /// is accepted where an integer is expected when it is whole, as `JSONDecoder` does; `nil`
+    /// when its magnitude passes `UInt64`. Computed from the text: through a `Double`, a value
+    /// from 2^53 on would lose digits and, from 2^52 on, a fraction.
+    private func wholeMagnitude(_ token: JSONToken, _ key: (any CodingKey)?) throws -> (negative: Bool, magnitude: UInt64)? {
+        var p = Int(token.start)
+        let end = Int(token.end)
+        let negative = bytes[p] == UInt8(ascii: "-")
+        if negative { p += 1 }
+        var significant: [UInt8] = []
+        var fractionDigits = 0
+        while p < end, isDigit(bytes[p]) {
+            let digit = bytes[p] &- UInt8(ascii: "0")
+            if !significant.isEmpty || digit != 0 { significant.append(digit) }
+            p += 1
+        }
+        if p < end, bytes[p] == UInt8(ascii: ".") {
+            p += 1
+            while p < end, isDigit(bytes[p]) {
+                let digit = bytes[p] &- UInt8(ascii: "0")
+                if !significant.isEmpty || digit != 0 { significant.append(digit) }
+                fractionDigits += 1
+                p += 1
+            }
+        }
+        var exponent = 0
+        if p < end {
+            p += 1
+            var exponentNegative = false
+            if bytes[p] == UInt8(ascii: "-") { exponentNegative = true; p += 1 } else if bytes[p] == UInt8(ascii: "+") { p += 1 }
+            while p < end {
+                exponent = Swift.min(exponent * 10 + Int(bytes[p] &- UInt8(ascii: "0")), 100_000)
+                p += 1
+            }
+            if exponentNegative { exponent = -exponent }
+        }
+        // Fraction digits that are significant are those before the trailing zeros.
+        while significant.last == 0 {
+            significant.removeLast()
+            exponent += 1
+        }
+        if significant.isEmpty { return (negative, 0) }
+        let scale = exponent - fractionDigits
+        guard scale >= 0 else {
             throw SluiceError(.decoding, "expected an integer for \(self.location(key)) at byte \(token.start), found \(text(token))")
         }
-        return d
+        var magnitude: UInt64 = 0
+        for digit in significant {
+            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = m.addingReportingOverflow(UInt64(digit))
+            if o1 || o2 { return nil }
+            magnitude = sum
+        }
+        for _ in 0..<scale {
+            let (m, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+            if overflow { return nil }
+            magnitude = m
+        }
+        return (negative, magnitude)
+    }
+
+    /// A `Float`, refusing numbers beyond its range (which `Float(_:)` would make infinite).
+    @inline(__always)
+    func float(_ t: Int, at key: (any CodingKey)?) throws -> Float {
+        let d = try double(t, at: key)
+        let f = Float(d)
+        guard f.isFinite else {
+            throw SluiceError(.decoding, "number \(text(tokens[t])) for \(self.location(key)) at byte \(tokens[t].start) does not fit in Float")
+        }
+        return f
     }
 
     @inline(__always)
@@ -342,16 +410,18 @@ final class JSONReader {
         var mantissa: UInt64 = 0
         var digits = 0
         var exponent = 0
+        // Significant digits count from the first non-zero one (a mantissa that wrapped to 0
+        // past 19 digits still counts them, and goes the exact way).
         while p < end, isDigit(bytes[p]) {
             mantissa = mantissa &* 10 &+ UInt64(bytes[p] &- UInt8(ascii: "0"))
-            if mantissa != 0 { digits += 1 }
+            if digits > 0 || mantissa != 0 { digits += 1 }
             p += 1
         }
         if p < end, bytes[p] == UInt8(ascii: ".") {
             p += 1
             while p < end, isDigit(bytes[p]) {
                 mantissa = mantissa &* 10 &+ UInt64(bytes[p] &- UInt8(ascii: "0"))
-                if mantissa != 0 { digits += 1 }
+                if digits > 0 || mantissa != 0 { digits += 1 }
                 exponent -= 1
                 p += 1
             }
@@ -396,7 +466,7 @@ final class JSONReader {
         if T.self == UInt32.self { return unsafeBitCast(try integer(t, as: UInt32.self, at: key), to: T.self) }
         if T.self == UInt16.self { return unsafeBitCast(try integer(t, as: UInt16.self, at: key), to: T.self) }
         if T.self == UInt8.self { return unsafeBitCast(try integer(t, as: UInt8.self, at: key), to: T.self) }
-        if T.self == Float.self { return unsafeBitCast(Float(try double(t, at: key)), to: T.self) }
+        if T.self == Float.self { return unsafeBitCast(try float(t, at: key), to: T.self) }
         preconditionFailure("\(T.self) is not a JSON primitive")
     }
 

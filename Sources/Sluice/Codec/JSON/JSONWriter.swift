@@ -191,7 +191,7 @@ final class JSONWriter {
         guard value.isFinite else {
             throw SluiceError(.encoding, "cannot encode \(value) at \(location(upTo: index)): JSON has no representation for it")
         }
-        if let whole = Int64(exactly: value), abs(whole) < 1 << 53, whole != 0 || value.sign == .plus {
+        if let whole = Int64(exactly: value), whole.magnitude < 1 << 53, whole != 0 || value.sign == .plus {
             appendInteger(whole)  // JSONEncoder writes 2.0 as 2
         } else {
             appendASCII(value.description)
@@ -202,7 +202,7 @@ final class JSONWriter {
         guard value.isFinite else {
             throw SluiceError(.encoding, "cannot encode \(value) at \(location(upTo: index)): JSON has no representation for it")
         }
-        if let whole = Int64(exactly: value), abs(whole) < 1 << 24, whole != 0 || value.sign == .plus {
+        if let whole = Int64(exactly: value), whole.magnitude < 1 << 24, whole != 0 || value.sign == .plus {
             appendInteger(whole)
         } else {
             appendASCII(value.description)
