@@ -152,6 +152,12 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     /// Simulates a crash and restart: drops all in-memory state and resumes from the
     /// last checkpoint in ``store``. Records sent again with offsets below the
     /// checkpointed ones are skipped, as a Kafka consumer seeking there would.
+    ///
+    /// Outputs, late records and dead letters already produced stay where they are, as in
+    /// at-least-once mode (see the type's documentation): those since the last checkpoint
+    /// are computed again when their records are sent again. To model exactly-once, where
+    /// they would never have been published, take them (``takeOutputs()``) before restarting
+    /// and drop those since the last checkpoint.
     public func restart() throws {
         router = Router(logic: definition.logic, store: store, clock: clock)
         nextOffsets.removeAll()

@@ -1,3 +1,4 @@
+import MetricsTestKit
 import Sluice
 import Testing
 
@@ -24,5 +25,32 @@ struct ServiceStopTests {
             logger: ObservedFixture.silentLogger)
         try await fresh.run()
         #expect(fresh.status.router.recordsConsumed == UInt64(readings.count))
+    }
+
+    @Test("a second run of a service reports its own progress: its status starts afresh and its checkpoints are counted once")
+    func secondRunReportsItsOwnProgress() async throws {
+        let scratch = EngineScratchDirectory()
+        let metrics = TestMetrics()
+        var configuration = ObservedFixture.memoryConfiguration(scratch.path)
+        configuration.metricsFactory = metrics
+        let readings = ObservedFixture.memoryReadings(count: 40, sensors: 4)
+        let service = PipelineService(
+            ObservedFixture.memoryPipeline(readings.map(\.json), name: "two-runs"), configuration: configuration,
+            logger: ObservedFixture.silentLogger)
+        func checkpointsCounted() throws -> Int64 { try metrics.total("sluice_checkpoints_total", [("pipeline", "two-runs")]) }
+
+        try await service.run()
+        let first = service.status
+        #expect(first.checkpointsCompleted > 0)
+        #expect(try checkpointsCounted() == Int64(first.checkpointsCompleted))
+
+        // The input ended, and nothing stopped the service: it may run again (from its checkpoint).
+        try await service.run()
+        let second = service.status
+        // Checkpoint ids go on from the store, one per checkpoint: the second run took exactly the difference.
+        let secondRunCheckpoints = second.lastCheckpointID - first.lastCheckpointID
+        #expect(second.checkpointsCompleted == secondRunCheckpoints, "the status counts this run's checkpoints only")
+        #expect(try checkpointsCounted() == Int64(first.checkpointsCompleted + secondRunCheckpoints), "each checkpoint counted once")
+        #expect(second.router.recordsConsumed == 0, "everything was read by the first run")
     }
 }

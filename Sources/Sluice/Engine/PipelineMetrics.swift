@@ -117,6 +117,13 @@ struct PipelineMetrics {
             Gauge(label: "sluice_consumer_lag", dimensions: dimensions + [("partition", partition.description)], factory: factory)
                 .record(0)
         }
+        for partition in previous.watermarks.keys where status.watermarks[partition] == nil {
+            // Revoked: its watermark is the new owner's to report; a frozen value here would
+            // keep a delay alert firing (or silent) for a partition this process does not read.
+            let labels = dimensions + [("partition", partition.description)]
+            Gauge(label: "sluice_watermark_seconds", dimensions: labels, factory: factory).destroy()
+            Gauge(label: "sluice_watermark_delay_seconds", dimensions: labels, factory: factory).destroy()
+        }
         for (partition, watermark) in status.watermarks where watermark < EventTime.distantFuture {
             Gauge(label: "sluice_watermark_seconds", dimensions: dimensions + [("partition", partition.description)], factory: factory)
                 .record(Double(watermark.millisecondsSinceEpoch) / 1000)

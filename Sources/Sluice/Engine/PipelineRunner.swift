@@ -68,6 +68,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     func run() async throws {
         try configuration.validate()
+        // Each run reports its own progress: the metrics count this run's increments from a
+        // fresh status, and an earlier run's failure or counts must not carry over.
+        control.status.withLock { $0 = PipelineStatus() }
         do {
             try await start()
         } catch {

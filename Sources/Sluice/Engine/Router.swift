@@ -67,6 +67,11 @@ package actor Router<Processor: KeyedProcessor> {
 
     /// Gives up a partition and its key actors. Call after a checkpoint that included it.
     package func release(_ partition: InputPartition) {
+        guard let runtime = partitions[partition] else { return }
+        // Their windows are no longer open here (a key restored later counts its own again).
+        for keyActor in runtime.keys.values {
+            statistics.windowsOpen -= Int64(openWindowCount(of: keyActor))
+        }
         partitions[partition] = nil
     }
 
