@@ -413,10 +413,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             // that gets a partition back compares its local state with the group's offset:
             // one that had not landed yet made it take stale state for current and publish
             // again what the other member had published.
-            let revoked = Set(inputs)
-            let offsets = Self.appliedOffsets(await router.nextOffsets()).filter { revoked.contains($0.key) }
             do {
-                try await consumer.commit(Self.kafkaOffsets(offsets), timeout: Self.groupCommitTimeout)
+                try await commitAppliedOffsets(of: Set(inputs), to: consumer, timeout: Self.groupCommitTimeout)
             } catch {
                 // The checkpoint holds them all the same; the next owner then sees the group's
                 // older offsets.
@@ -746,12 +744,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             try await finishPublishing()
         }
         if let consumer {
-            let offsets = Self.appliedOffsets(await router.nextOffsets())
-            if !offsets.isEmpty {
-                // Bounded, so that a stop keeps to its deadline while the coordinator is away;
-                // the group then lags behind the checkpoint, which a start tolerates.
-                try? await consumer.commit(Self.kafkaOffsets(offsets), timeout: Swift.min(configuration.shutdownTimeout, Self.groupCommitTimeout))
-            }
+            // Bounded, so that a stop keeps to its deadline while the coordinator is away;
+            // the group then lags behind the checkpoint, which a start tolerates.
+            try? await commitAppliedOffsets(to: consumer, timeout: Swift.min(configuration.shutdownTimeout, Self.groupCommitTimeout))
         }
         await updateStatus(force: true)
         logger.info("Pipeline stopped cleanly", metadata: ["sluice.checkpoint": "\(checkpointID)"])
@@ -830,6 +825,16 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     /// read from its start with nothing applied yet has no progress in the store (next offset
     /// -1); committing its start offset made a restart take it for a partition whose state was
     /// lost (`missingState`), seen after a failure that came before its first record.
+    /// Commits the offsets after every applied record (of `partitions` only, when given) to the
+    /// consumer group, waiting at most `timeout` for the coordinator.
+    private func commitAppliedOffsets(
+        of partitions: Set<InputPartition>? = nil, to consumer: KafkaConsumer, timeout: Duration
+    ) async throws {
+        var offsets = Self.appliedOffsets(await router.nextOffsets())
+        if let partitions { offsets = offsets.filter { partitions.contains($0.key) } }
+        try await consumer.commit(Self.kafkaOffsets(offsets), timeout: timeout)
+    }
+
     /// How long a commit of offsets to the consumer group may wait for the coordinator (on
     /// revocation and at the end); librdkafka's own waits without limit while none is reachable.
     static var groupCommitTimeout: Duration { .seconds(5) }
