@@ -340,17 +340,7 @@ final class JSONReader {
                 p += 1
             }
         }
-        var exponent = 0
-        if p < end {
-            p += 1
-            var exponentNegative = false
-            if bytes[p] == UInt8(ascii: "-") { exponentNegative = true; p += 1 } else if bytes[p] == UInt8(ascii: "+") { p += 1 }
-            while p < end {
-                exponent = Swift.min(exponent * 10 + Int(bytes[p] &- UInt8(ascii: "0")), 100_000)
-                p += 1
-            }
-            if exponentNegative { exponent = -exponent }
-        }
+        var exponent = self.exponent(from: p, to: end)
         // Fraction digits that are significant are those before the trailing zeros.
         while significant.last == 0 {
             significant.removeLast()
@@ -374,6 +364,22 @@ final class JSONReader {
             magnitude = m
         }
         return (negative, magnitude)
+    }
+
+    /// The exponent of a number token whose digits end at `p` (0 when it has none), its
+    /// magnitude capped at 100,000: far past where a `Double` or a 64-bit integer ends.
+    @inline(__always)
+    private func exponent(from p: Int, to end: Int) -> Int {
+        guard p < end else { return 0 }
+        var p = p + 1  // "e" or "E"
+        var negative = false
+        if bytes[p] == UInt8(ascii: "-") { negative = true; p += 1 } else if bytes[p] == UInt8(ascii: "+") { p += 1 }
+        var exponent = 0
+        while p < end {
+            exponent = Swift.min(exponent * 10 + Int(bytes[p] &- UInt8(ascii: "0")), 100_000)
+            p += 1
+        }
+        return negative ? -exponent : exponent
     }
 
     /// A `Float`, refusing numbers beyond its range (which `Float(_:)` would make infinite).
@@ -426,19 +432,7 @@ final class JSONReader {
                 p += 1
             }
         }
-        if p < end {
-            // Exponent.
-            p += 1
-            var exponentNegative = false
-            if bytes[p] == UInt8(ascii: "-") { exponentNegative = true; p += 1 } else if bytes[p] == UInt8(ascii: "+") { p += 1 }
-            var e = 0
-            while p < end {
-                e = e * 10 + Int(bytes[p] &- UInt8(ascii: "0"))
-                if e > 400 { return nil }
-                p += 1
-            }
-            exponent += exponentNegative ? -e : e
-        }
+        exponent += self.exponent(from: p, to: end)
         guard digits <= 19, mantissa <= UInt64(1) << 53, exponent >= -22, exponent <= 22 else { return nil }
         var d = Double(mantissa)
         if exponent < 0 { d /= powersOfTen[-exponent] } else if exponent > 0 { d *= powersOfTen[exponent] }
