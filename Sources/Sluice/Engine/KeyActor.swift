@@ -70,7 +70,8 @@ actor KeyActor<Processor: KeyedProcessor> {
     /// Whether the key changed since the last checkpoint (it is then in `PartitionRuntime.dirtyKeys`).
     @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var isDirty = false
     /// The router's run that last chained this key's records, and the chain's first and last
-    /// record index and length in that run (see `Router.ingest(_:_:links:into:now:)`).
+    /// record index and length in that run (see `Router.ingest(_:_:links:into:now:)`). A run of
+    /// timers (`Router.fire`) uses the stamp and `chainFirst`, the key's place in its grouping.
     @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var runStamp: UInt64 = 0
     @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var chainFirst: Int32 = -1
     @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) final var chainLast: Int32 = -1
@@ -132,7 +133,8 @@ actor KeyActor<Processor: KeyedProcessor> {
         var effects = Effects()
         let shared = self.shared
         let windowsBefore = shared.processor.openWindowCount(stored.state)
-        for timer in due.sorted() {
+        // Most keys have one due timer: no sorted copy for it.
+        for timer in due.count == 1 ? due : due.sorted() {
             guard let position = stored.timers.firstIndex(of: timer) else { continue }
             stored.timers.remove(at: position)
             effects.timersRemoved.append(timer)

@@ -461,17 +461,35 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         let emitted = await router.takeEmitted()
         guard !emitted.isEmpty else { return }
         var immediate: [OutboxEntry] = []
+        // Once per call, not per result (this code is not specialized for the output type, so
+        // each cast costs a run-time type lookup): the sink, and for a Kafka sink the number of
+        // partitions of its topic.
+        let kafkaSink = definition.sink as? KafkaSink<Processor.Output>
+        let memorySink = kafkaSink == nil ? definition.sink as? MemorySink<Processor.Output> : nil
+        var resultPartitionCount: Int?
         for item in emitted {
             switch item.payload {
             case .result(let output):
-                if let sink = definition.sink as? KafkaSink<Processor.Output> {
-                    let record = try encode(output, with: sink)
-                    let entry = try await outboxEntry(
-                        key: item.key, topic: sink.topic, recordKey: record.key, value: record.value, headers: record.headers)
+                if let kafkaSink {
+                    let record = try encode(output, with: kafkaSink)
+                    let partitionCount: Int
+                    if let known = resultPartitionCount {
+                        partitionCount = known
+                    } else {
+                        partitionCount = try await self.partitionCount(of: kafkaSink.topic)
+                        resultPartitionCount = partitionCount
+                    }
+                    let entry = OutboxEntry(
+                        key: item.key,
+                        destination: OutputPartition(
+                            topic: kafkaSink.topic,
+                            partition: OutboxPublisher.partition(
+                                forKey: record.key, partitionCount: partitionCount, fallback: Int64(item.key.sequence))),
+                        recordKey: record.key, recordValue: record.value, headers: record.headers)
                     try checkSize(ofResult: entry)
                     enqueue(entry, immediate: &immediate)
-                } else if let sink = definition.sink as? MemorySink<Processor.Output> {
-                    let handler = sink.handler
+                } else if let memorySink {
+                    let handler = memorySink.handler
                     deliver { handler(output) }
                 }
             case .late(let record):
@@ -582,18 +600,19 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     }
 
     private func outboxEntry(key: OutboxKey, topic: String, recordKey: [UInt8]?, value: [UInt8], headers: [OutputHeader]) async throws -> OutboxEntry {
-        guard let publisher else {
-            throw SluiceError(.invalidConfiguration, "records for topic '\(topic)' need a Kafka configuration")
-        }
-        let partition: Int32
-        if let known = publisher.knownPartition(forKey: recordKey, topic: topic, fallback: Int64(key.sequence)) {
-            partition = known
-        } else {
-            partition = try await publisher.partition(forKey: recordKey, topic: topic, fallback: Int64(key.sequence))
-        }
+        let partition = OutboxPublisher.partition(
+            forKey: recordKey, partitionCount: try await partitionCount(of: topic), fallback: Int64(key.sequence))
         return OutboxEntry(
             key: key, destination: OutputPartition(topic: topic, partition: partition), recordKey: recordKey,
             recordValue: value, headers: headers)
+    }
+
+    /// The number of partitions of output topic `topic` (cached by the publisher).
+    private func partitionCount(of topic: String) async throws -> Int {
+        guard let publisher else {
+            throw SluiceError(.invalidConfiguration, "records for topic '\(topic)' need a Kafka configuration")
+        }
+        return try await publisher.partitionCount(of: topic)
     }
 
     // MARK: Checkpoints

@@ -23,7 +23,8 @@ package actor Router<Processor: KeyedProcessor> {
     @usableFromInline @exclusivity(unchecked) final package internal(set) var statistics = RouterStatistics()
     /// Records consumed and processed per input partition.
     @usableFromInline @exclusivity(unchecked) final package internal(set) var partitionCounts: [InputPartition: PartitionCounts] = [:]
-    /// Numbers the runs ``ingest(_:_:links:into:now:)`` applies, to tell which key actors a run chained.
+    /// Numbers the runs ``ingest(_:_:links:into:now:)`` applies and the groups of timers
+    /// ``fire(_:domain:in:now:)`` fires, to tell which key actors a run or group already holds.
     @usableFromInline @exclusivity(unchecked) final var runStamp: UInt64 = 0
 
     package init(logic: PipelineLogic<Processor>, store: (any CheckpointStore)?, clock: any WallClock) {
@@ -447,17 +448,31 @@ package actor Router<Processor: KeyedProcessor> {
         _ due: [TimerHeap<Processor.Key>.Entry], domain: ProcessorTimer.Domain, in runtime: PartitionRuntime<Processor>,
         now: EventTime
     ) async throws {
-        var order: [Processor.Key] = []
-        var perKey: [Processor.Key: [ProcessorTimer]] = [:]
+        // Each key's due timers, keys in the order they first appear. The key actors are found
+        // (or brought into memory) first and stamped, as `ingest` does, rather than grouped in a
+        // table keyed by key: most keys have one due timer, and a window's close is one per result.
+        runStamp &+= 1
+        let stamp = runStamp
+        var order: [KeyActor<Processor>] = []
+        var timers: [[ProcessorTimer]] = []
+        order.reserveCapacity(due.count)
+        timers.reserveCapacity(due.count)
         for entry in due {
+            let keyActor = try liveActor(for: entry.key, in: runtime, now: now)
             let timer = ProcessorTimer(time: EventTime(millisecondsSinceEpoch: entry.time), domain: domain)
-            if perKey[entry.key] == nil { order.append(entry.key) }
-            perKey[entry.key, default: []].append(timer)
+            if keyActor.runStamp == stamp {
+                timers[Int(keyActor.chainFirst)].append(timer)
+            } else {
+                keyActor.runStamp = stamp
+                keyActor.chainFirst = Int32(truncatingIfNeeded: order.count)
+                order.append(keyActor)
+                timers.append([timer])
+            }
         }
-        for key in order {
-            let keyActor = try liveActor(for: key, in: runtime, now: now)
-            let effects = enter(fire: perKey[key]!, on: keyActor, watermark: runtime.watermark.current, now: now)
-            apply(effects, of: key, keyActor: keyActor, in: runtime)
+        let watermark = runtime.watermark.current
+        for (keyActor, due) in zip(order, timers) {
+            let effects = enter(fire: due, on: keyActor, watermark: watermark, now: now)
+            apply(effects, of: keyActor.key, keyActor: keyActor, in: runtime)
         }
     }
 

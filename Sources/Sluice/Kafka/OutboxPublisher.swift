@@ -18,12 +18,16 @@ final class OutboxPublisher: Sendable {
     }
 
     fileprivate struct Tracking {
-        /// Producer message id → outbox key and when it was handed over, for records not yet confirmed.
-        var inFlight: [UInt64: (key: OutboxKey, sentAt: ContinuousClock.Instant)] = [:]
+        /// Outbox key and when it was handed over, by producer id, for records not yet confirmed.
+        var inFlight = InFlightRecords()
         /// Time from handing a record over to its confirmation, since the last drain (at most 10,000 kept).
         var latencies: [Duration] = []
         var confirmed: [OutboxKey] = []
         var scanOffsets: [OutputPartition: Int64] = [:]
+        /// The output partition of the latest confirmations and the scan offset they give, not
+        /// yet in `scanOffsets`: reports come in runs of one partition, so its topic is hashed
+        /// once per run rather than once per report.
+        var latestScan: (topic: String, partition: Int32, offset: Int64)?
         var failure: KafkaError?
         var publishedCount: UInt64 = 0
     }
@@ -56,20 +60,9 @@ final class OutboxPublisher: Sendable {
         return count
     }
 
-    /// The output partition of a record with `key` (Java-compatible murmur2), or a spread choice without key.
-    func partition(forKey key: [UInt8]?, topic: String, fallback: Int64) async throws -> Int32 {
-        let count = try await partitionCount(of: topic)
-        return Self.partition(forKey: key, partitionCount: count, fallback: fallback)
-    }
-
-    /// ``partition(forKey:topic:fallback:)`` when the topic's partition count is already known,
-    /// without suspending (the runner asks once per result); `nil` when it is not.
-    func knownPartition(forKey key: [UInt8]?, topic: String, fallback: Int64) -> Int32? {
-        guard let count = partitionCounts.withLock({ $0[topic] }) else { return nil }
-        return Self.partition(forKey: key, partitionCount: count, fallback: fallback)
-    }
-
-    private static func partition(forKey key: [UInt8]?, partitionCount count: Int, fallback: Int64) -> Int32 {
+    /// The output partition of a record with `key` in a topic of `count` partitions: the
+    /// Java-compatible murmur2 choice, or without a key a spread one (`fallback` modulo the count).
+    static func partition(forKey key: [UInt8]?, partitionCount count: Int, fallback: Int64) -> Int32 {
         if let key { return KafkaProducer.partition(forKey: key, partitionCount: count) }
         return Int32(truncatingIfNeeded: fallback % Int64(count))
     }
@@ -99,7 +92,18 @@ final class OutboxPublisher: Sendable {
 
     /// The length of ``writerName(applicationID:partition:)`` in bytes, without making it.
     private func writerNameCount(of partition: InputPartition) -> Int {
-        applicationID.utf8.count + 1 + partition.topic.utf8.count + 1 + String(partition.partition).utf8.count
+        applicationID.utf8.count + 1 + partition.topic.utf8.count + 1 + Self.decimalCount(of: partition.partition)
+    }
+
+    /// The length of `String(value)`, without making it: every result is checked.
+    static func decimalCount(of value: Int32) -> Int {
+        var rest = value.magnitude
+        var count = value < 0 ? 2 : 1
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
     }
 
     /// Hands entries to the producer, in order. `crashPoints` may abort halfway.
@@ -130,6 +134,8 @@ final class OutboxPublisher: Sendable {
         var bytes = 0
         for entry in entries { bytes += (entry.recordKey?.count ?? 0) + entry.recordValue.count + 64 }
         var batch = KafkaOutgoingBatch(reservingCapacity: entries.count, bytes: bytes)
+        // Entries come in runs of one writer: its name is looked up once per run.
+        var lastWriter: (partition: InputPartition, name: [UInt8])?
         for entry in entries {
             let topic = entry.destination.topic
             let partition = entry.destination.partition
@@ -142,11 +148,15 @@ final class OutboxPublisher: Sendable {
             // One writer name per input partition, not one string per record.
             let writer = entry.key.writer
             let writerName: [UInt8]
-            if let known = writerNames[writer] {
+            if let lastWriter, lastWriter.partition == writer {
+                writerName = lastWriter.name
+            } else if let known = writerNames[writer] {
                 writerName = known
+                lastWriter = (writer, known)
             } else {
                 writerName = Array(Self.writerName(applicationID: applicationID, partition: writer).utf8)
                 writerNames[writer] = writerName
+                lastWriter = (writer, writerName)
             }
             batch.addHeader(name: Self.writerHeader, value: writerName)
             Self.withDecimalDigits(of: entry.key.sequence) { batch.addHeader(name: Self.sequenceHeader, value: $0) }
@@ -175,10 +185,10 @@ final class OutboxPublisher: Sendable {
     }
 
     private func register(_ ids: Range<UInt64>, for keys: [OutboxKey]) {
+        assert(ids.count == keys.count, "one id per record")
         let sentAt = ContinuousClock.now
         tracking.withLock { tracking in
-            tracking.inFlight.reserveCapacity(tracking.inFlight.count + keys.count)
-            for (id, key) in zip(ids, keys) { tracking.inFlight[id] = (key, sentAt) }
+            tracking.inFlight.register(first: ids.lowerBound, keys: keys, sentAt: sentAt)
         }
     }
 
@@ -193,6 +203,7 @@ final class OutboxPublisher: Sendable {
     /// Takes the confirmations since the last call: entries to trim and new scan offsets.
     func drainConfirmed() -> (removals: [OutboxKey], scanOffsets: [OutputPartition: Int64]) {
         tracking.withLock { tracking in
+            tracking.settleLatestScan()
             defer {
                 tracking.confirmed.removeAll(keepingCapacity: true)
                 tracking.scanOffsets.removeAll(keepingCapacity: true)
@@ -245,7 +256,7 @@ final class OutboxPublisher: Sendable {
 
     private static func record(_ report: KafkaDeliveryReport, in tracking: TrackingBox) {
         tracking.withLock { tracking in
-            guard let sent = tracking.inFlight.removeValue(forKey: report.id) else {
+            guard let sent = tracking.inFlight.take(report.id) else {
                 // Not expected: ids are registered before their records are enqueued. A
                 // failure is still a failure.
                 assertionFailure("delivery report for record \(report.id), which was never registered")
@@ -267,9 +278,23 @@ final class OutboxPublisher: Sendable {
         tracking.confirmed.append(key)
         tracking.publishedCount += 1
         if let offset = report.offset {
-            let partition = OutputPartition(topic: report.topic, partition: report.partition)
-            tracking.scanOffsets[partition] = Swift.max(tracking.scanOffsets[partition] ?? 0, offset + 1)
+            if let latest = tracking.latestScan, latest.partition == report.partition, latest.topic == report.topic {
+                tracking.latestScan!.offset = Swift.max(latest.offset, offset + 1)
+            } else {
+                tracking.settleLatestScan()
+                tracking.latestScan = (report.topic, report.partition, offset + 1)
+            }
         }
+    }
+}
+
+extension OutboxPublisher.Tracking {
+    /// Moves ``latestScan`` into ``scanOffsets``.
+    mutating func settleLatestScan() {
+        guard let latest = latestScan else { return }
+        latestScan = nil
+        let partition = OutputPartition(topic: latest.topic, partition: latest.partition)
+        scanOffsets[partition] = Swift.max(scanOffsets[partition] ?? 0, latest.offset)
     }
 }
 
