@@ -69,7 +69,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         self.logger = logger
         self.directory = directory
         self.configuration = configuration
-        try Self.createDirectory(directory)
+        let createdDirectories = try Self.createDirectory(directory)
         lockFile = try LMDBLockFile(directory: directory)
 
         pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
@@ -118,6 +118,13 @@ public final class LMDBEnvironment: @unchecked Sendable {
             logger.info("Cleared stale LMDB readers", metadata: ["sluice.lmdb.stale_readers": "\(deadReaders)"])
         }
         try checkOrWriteMetaRecord()
+        if configuration.isDurable {
+            // A commit syncs the data file's contents, not the directory entries that name it:
+            // without this, a power loss soon after the first checkpoint could leave a state
+            // directory without its data file (or no directory at all).
+            try Self.syncDirectory(directory)
+            for created in createdDirectories { try Self.syncDirectory(Self.parent(of: created)) }
+        }
     }
 
     deinit {
@@ -350,12 +357,15 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return overflow ? Int.max - Int.max % pageSize : rounded - rounded % pageSize
     }
 
-    /// Creates `directory` and its missing parents.
-    private static func createDirectory(_ directory: String) throws {
+    /// Creates `directory` and its missing parents; returns the paths it created, outermost first.
+    private static func createDirectory(_ directory: String) throws -> [String] {
         var path = directory.hasPrefix("/") ? "" : "."
+        var created: [String] = []
         for component in directory.split(separator: "/") {
             path += "/" + component
-            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            if mkdir(path, 0o755) == 0 {
+                created.append(path)
+            } else if errno != EEXIST {
                 throw LMDBError(returnCode: errno, operation: "create the state directory \(path)", path: directory)
             }
         }
@@ -364,6 +374,26 @@ public final class LMDBEnvironment: @unchecked Sendable {
             throw LMDBError(
                 code: .notASluiceStore,
                 message: "\(directory) is not a directory. Sluice keeps its state in a directory of its own.")
+        }
+        return created
+    }
+
+    /// The directory that holds `path` (one made by ``createDirectory(_:)``, so never the root).
+    private static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Makes the entries of `directory` durable.
+    private static func syncDirectory(_ directory: String) throws {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else {
+            throw LMDBError(returnCode: errno, operation: "open the directory \(directory) to sync it", path: directory)
+        }
+        defer { close(descriptor) }
+        // EINVAL: a file system that cannot sync directories (and has nothing to make durable).
+        guard fsync(descriptor) == 0 || errno == EINVAL else {
+            throw LMDBError(returnCode: errno, operation: "sync the directory \(directory)", path: directory)
         }
     }
 }
