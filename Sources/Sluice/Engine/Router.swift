@@ -16,8 +16,9 @@ package actor Router<Processor: KeyedProcessor> {
     @usableFromInline final let clock: any WallClock
     @usableFromInline @exclusivity(unchecked) final var partitions: [InputPartition: PartitionRuntime<Processor>] = [:]
     @usableFromInline @exclusivity(unchecked) final var emitted: [Emitted<Processor.Output>] = []
-    /// Encodes keys: self-contained documents, since a key's bytes find its stored state.
-    @usableFromInline final let encoder = BinaryStateEncoder()
+    /// Encodes keys: self-contained documents, since a key's bytes find its stored state, and
+    /// equal keys as equal bytes (``BinaryStateEncoder/keyEncoder``).
+    @usableFromInline final let encoder = BinaryStateEncoder.keyEncoder
     /// Decodes keys and key state, whose documents refer to the store's key table.
     @usableFromInline final let decoder: BinaryStateDecoder
     @usableFromInline @exclusivity(unchecked) final package internal(set) var statistics = RouterStatistics()

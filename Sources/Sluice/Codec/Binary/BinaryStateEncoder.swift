@@ -19,14 +19,28 @@ public struct BinaryStateEncoder: Sendable {
     /// refer to `keyTable` for their key names (version 2; decode them with the same table).
     public init(keyTable: BinaryStateKeyTable? = nil) {
         self.keyTable = keyTable
+        self.isCanonical = false
     }
+
+    private init(canonical: Bool) {
+        self.keyTable = nil
+        self.isCanonical = canonical
+    }
+
+    /// Whether equal values are written as equal bytes (see ``keyEncoder``).
+    let isCanonical: Bool
+
+    /// The encoder of state keys: self-contained documents in which values that compare equal
+    /// are written as the same bytes, since a key's bytes find its stored state while its actor
+    /// is found by `==` (see ``CanonicalEncoding``). They decode as other documents do.
+    static let keyEncoder = BinaryStateEncoder(canonical: true)
 
     /// Encodes `value` into bytes that ``BinaryStateDecoder`` reads back.
     ///
     /// - Throws: ``SluiceError`` with code `.encoding` if `value` throws while encoding or misuses
     ///   nested containers.
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        try Self.encode(value, with: BinaryStateWriter(keyTable: keyTable))
+        try Self.encode(value, with: BinaryStateWriter(keyTable: keyTable, isCanonical: isCanonical))
     }
 
     /// Encodes `value` with `writer`, which must be fresh or ``BinaryStateWriter/reset()``.

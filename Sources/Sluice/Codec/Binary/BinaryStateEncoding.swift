@@ -42,11 +42,11 @@ extension BinaryEntryWriting {
     }
     @inline(__always) mutating func put(_ value: Double) throws {
         try beginEntry(.fixed64)
-        encoding.writer.body.appendLittleEndian(value.bitPattern)
+        encoding.writer.appendDouble(value)
     }
     @inline(__always) mutating func put(_ value: Float) throws {
         try beginEntry(.fixed32)
-        encoding.writer.body.appendLittleEndian(value.bitPattern)
+        encoding.writer.appendFloat(value)
     }
     @inline(__always) mutating func put(_ value: String) throws {
         try beginEntry(.bytes)
@@ -78,8 +78,8 @@ struct BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProto
     mutating func encodeNil(forKey key: Key) throws { _ = try entry(key, .null) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { try entry(key, .varint).body.append(value ? 1 : 0) }
     mutating func encode(_ value: String, forKey key: Key) throws { try entry(key, .bytes).appendString(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try entry(key, .fixed64).body.appendLittleEndian(value.bitPattern) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try entry(key, .fixed32).body.appendLittleEndian(value.bitPattern) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try entry(key, .fixed64).appendDouble(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try entry(key, .fixed32).appendFloat(value) }
     mutating func encode(_ value: Int, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
     mutating func encode(_ value: Int8, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
     mutating func encode(_ value: Int16, forKey key: Key) throws { try entry(key, .varint).body.appendZigzag(Int64(value)) }
@@ -209,8 +209,8 @@ struct BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
     mutating func encodeNil() throws { _ = try begin(.null) }
     mutating func encode(_ value: Bool) throws { try begin(.varint).body.append(value ? 1 : 0) }
     mutating func encode(_ value: String) throws { try begin(.bytes).appendString(value) }
-    mutating func encode(_ value: Double) throws { try begin(.fixed64).body.appendLittleEndian(value.bitPattern) }
-    mutating func encode(_ value: Float) throws { try begin(.fixed32).body.appendLittleEndian(value.bitPattern) }
+    mutating func encode(_ value: Double) throws { try begin(.fixed64).appendDouble(value) }
+    mutating func encode(_ value: Float) throws { try begin(.fixed32).appendFloat(value) }
     mutating func encode(_ value: Int) throws { try begin(.varint).body.appendZigzag(Int64(value)) }
     mutating func encode(_ value: Int8) throws { try begin(.varint).body.appendZigzag(Int64(value)) }
     mutating func encode(_ value: Int16) throws { try begin(.varint).body.appendZigzag(Int64(value)) }

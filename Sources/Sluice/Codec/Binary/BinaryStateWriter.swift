@@ -84,9 +84,14 @@ final class BinaryStateWriter {
     @exclusivity(unchecked) private var nextSlotID = 0
     /// When set, documents refer to this table's names (version 2) instead of holding their own.
     let keyTable: BinaryStateKeyTable?
+    /// Whether values that compare equal are written as the same bytes (see
+    /// ``BinaryStateEncoder/keyEncoder``): strings and key names in Unicode normalization form C,
+    /// `-0.0` as `0.0`, sets and dictionaries in sorted order.
+    let isCanonical: Bool
 
-    init(keyTable: BinaryStateKeyTable? = nil) {
+    init(keyTable: BinaryStateKeyTable? = nil, isCanonical: Bool = false) {
         self.keyTable = keyTable
+        self.isCanonical = isCanonical
         body.reserveCapacity(64)
     }
 
@@ -104,7 +109,7 @@ final class BinaryStateWriter {
     /// Writes the header of an entry for `key` with the given wire type.
     @inline(__always)
     func writeHeader<Key: CodingKey>(key: Key, wireType: BinaryWireType) {
-        let name = key.stringValue
+        let name = isCanonical ? CanonicalEncoding.normalized(key.stringValue) : key.stringValue
         if let int = key.intValue, let small = Int64(exactly: int), name == String(int) {
             body.appendVarint(UInt64(wireType.rawValue))
             body.appendZigzag(small)
@@ -282,7 +287,12 @@ final class BinaryStateWriter {
     func encodeNested<T: Encodable>(_ value: T, headerAt: Int, key: (any CodingKey)?) throws {
         let depth = slots.count
         let (id, index) = pushSlot(headerAt: headerAt, key: key)
-        try value.encode(to: BinaryStateEncoding(writer: self, slotID: id, slotIndex: index))
+        let encoding = BinaryStateEncoding(writer: self, slotID: id, slotIndex: index)
+        if isCanonical, let unordered = value as? any CanonicallyOrderedEncodable {
+            try unordered.encodeInCanonicalOrder(to: encoding)
+        } else {
+            try value.encode(to: encoding)
+        }
         closeSlots(downTo: depth)
     }
 
@@ -307,7 +317,7 @@ final class BinaryStateWriter {
     func appendPrimitive<T>(_ value: T) {
         if T.self == Int.self { body.appendZigzag(Int64(unsafeBitCast(value, to: Int.self))) }
         else if T.self == Int64.self { body.appendZigzag(unsafeBitCast(value, to: Int64.self)) }
-        else if T.self == Double.self { body.appendLittleEndian(unsafeBitCast(value, to: Double.self).bitPattern) }
+        else if T.self == Double.self { appendDouble(unsafeBitCast(value, to: Double.self)) }
         else if T.self == String.self { appendString(unsafeBitCast(value, to: String.self)) }
         else if T.self == Bool.self { body.append(unsafeBitCast(value, to: Bool.self) ? 1 : 0) }
         else if T.self == Int32.self { body.appendZigzag(Int64(unsafeBitCast(value, to: Int32.self))) }
@@ -318,17 +328,28 @@ final class BinaryStateWriter {
         else if T.self == UInt32.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt32.self))) }
         else if T.self == UInt16.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt16.self))) }
         else if T.self == UInt8.self { body.appendVarint(UInt64(unsafeBitCast(value, to: UInt8.self))) }
-        else if T.self == Float.self { body.appendLittleEndian(unsafeBitCast(value, to: Float.self).bitPattern) }
+        else if T.self == Float.self { appendFloat(unsafeBitCast(value, to: Float.self)) }
         else { preconditionFailure("appendPrimitive called with a non-primitive \(T.self)") }
     }
 
     @inline(__always)
     func appendString(_ value: String) {
-        var value = value
+        var value = isCanonical ? CanonicalEncoding.normalized(value) : value
         value.withUTF8 { utf8 in
             body.appendVarint(UInt64(utf8.count))
             body.append(contentsOf: utf8)
         }
+    }
+
+    @inline(__always)
+    func appendDouble(_ value: Double) {
+        // `0.0 == -0.0`: canonically, both are written as `0.0`.
+        body.appendLittleEndian((isCanonical && value == 0 ? 0 : value).bitPattern)
+    }
+
+    @inline(__always)
+    func appendFloat(_ value: Float) {
+        body.appendLittleEndian((isCanonical && value == 0 ? 0 : value).bitPattern)
     }
 
     /// The finished document: version, the document's own key names, body.

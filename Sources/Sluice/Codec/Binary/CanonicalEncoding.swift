@@ -1,0 +1,103 @@
+/// How key documents make equal values into equal bytes.
+///
+/// A key's encoded bytes find its state in the store, while key actors are found by `==`. Where
+/// equal values could encode differently, a key's state would be written under one form and
+/// looked up under another after a restart or passivation, and silently start empty. Three such
+/// cases exist in `Codable` values: strings equal under Unicode canonical equivalence (`"é"`
+/// and `"e\u{301}"`), `0.0` and `-0.0`, and sets and dictionaries, which encode in hash order
+/// (which changes from process to process). Key documents write the first in normalization form
+/// C, the second as `0.0` and the third sorted (``CanonicallyOrderedEncodable``).
+enum CanonicalEncoding {
+    /// `string` in Unicode normalization form C (unchanged when it is ASCII, as most keys are).
+    static func normalized(_ string: String) -> String {
+        if string.utf8.allSatisfy({ $0 < 0x80 }) { return string }
+        return String(decoding: string._nfcCodeUnits, as: UTF8.self)
+    }
+
+    /// `values` ordered by their canonical encodings (a total order that does not depend on the
+    /// process, unlike a set's iteration order).
+    static func sorted<Value: Encodable>(_ values: [Value]) throws -> [Value] {
+        let encoder = BinaryStateEncoder.keyEncoder
+        return try values.map { (bytes: try encoder.encode($0), value: $0) }
+            .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+            .map(\.value)
+    }
+}
+
+/// A collection whose own `encode(to:)` writes its elements in hash order, which differs from
+/// process to process even for equal collections.
+protocol CanonicallyOrderedEncodable {
+    /// Encodes what `encode(to:)` encodes, in an order that depends only on the contents, so
+    /// that the same decoding reads it back.
+    func encodeInCanonicalOrder(to encoder: any Encoder) throws
+}
+
+extension Set: CanonicallyOrderedEncodable where Element: Encodable {
+    func encodeInCanonicalOrder(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        for element in try CanonicalEncoding.sorted(Array(self)) { try container.encode(element) }
+    }
+}
+
+extension Dictionary: CanonicallyOrderedEncodable where Key: Encodable, Value: Encodable {
+    /// The containers `Dictionary` itself uses (so that its `init(from:)` reads the result),
+    /// entries sorted by key.
+    func encodeInCanonicalOrder(to encoder: any Encoder) throws {
+        if Key.self == String.self || Key.self == Int.self || Key.self is any CodingKeyRepresentable.Type {
+            let entries = map { key, value in (key: CanonicalDictionaryKey(key), value: value) }
+                .sorted { $0.key.precedes($1.key) }
+            var container = encoder.container(keyedBy: CanonicalDictionaryKey.self)
+            for entry in entries { try container.encode(entry.value, forKey: entry.key) }
+        } else {
+            var container = encoder.unkeyedContainer()
+            let keys = try CanonicalEncoding.sorted(Array(self.keys))
+            for key in keys {
+                try container.encode(key)
+                try container.encode(self[key]!)
+            }
+        }
+    }
+}
+
+/// The coding key of a dictionary entry, as the standard library's own makes it.
+struct CanonicalDictionaryKey: CodingKey {
+    let stringValue: String
+    let intValue: Int?
+
+    init(stringValue: String) {
+        self.init(stringValue: stringValue, intValue: Int(stringValue))
+    }
+
+    init(intValue: Int) {
+        self.init(stringValue: "\(intValue)", intValue: intValue)
+    }
+
+    private init(stringValue: String, intValue: Int?) {
+        self.stringValue = stringValue
+        self.intValue = intValue
+    }
+
+    /// The key of dictionary key `key`, whose type is `String`, `Int` or `CodingKeyRepresentable`.
+    init<Key>(_ key: Key) {
+        if let string = key as? String {
+            self.init(stringValue: string)
+        } else if let int = key as? Int {
+            self.init(intValue: int)
+        } else {
+            let codingKey = (key as! any CodingKeyRepresentable).codingKey
+            self.init(stringValue: codingKey.stringValue, intValue: codingKey.intValue)
+        }
+    }
+
+    /// Integer keys in numeric order first, then the others by their normalized UTF-8.
+    func precedes(_ other: CanonicalDictionaryKey) -> Bool {
+        switch (intValue, other.intValue) {
+        case let (left?, right?): return left < right
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil):
+            return CanonicalEncoding.normalized(stringValue).utf8.lexicographicallyPrecedes(
+                CanonicalEncoding.normalized(other.stringValue).utf8)
+        }
+    }
+}
