@@ -11,6 +11,22 @@ struct CodecCanonicalKeyTests {
     let plain = BinaryStateEncoder()
     let decoder = BinaryStateDecoder()
 
+    /// A set encoded as the value itself, through a single-value container.
+    struct Tags: Codable, Hashable {
+        var names: Set<String>
+
+        init(names: Set<String>) { self.names = names }
+
+        init(from decoder: any Decoder) throws {
+            names = try decoder.singleValueContainer().decode(Set<String>.self)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(names)
+        }
+    }
+
     struct Composite: Codable, Hashable {
         var name: String
         var scale: Double
@@ -23,7 +39,8 @@ struct CodecCanonicalKeyTests {
         #expect(composed == decomposed)
         #expect(try plain.encode(composed) != plain.encode(decomposed), "the hazard: UTF-8 differs")
         #expect(try keys.encode(composed) == keys.encode(decomposed))
-        #expect(try decoder.decode(String.self, from: keys.encode(decomposed)) == composed)
+        // Stored in form C: the decoded key has the composed form's four scalars.
+        #expect(try Array(decoder.decode(String.self, from: keys.encode(decomposed)).unicodeScalars) == Array(composed.unicodeScalars))
 
         #expect(try keys.encode(-0.0 as Double) == keys.encode(0.0 as Double))
         #expect(try keys.encode(-0.0 as Float) == keys.encode(0.0 as Float))
@@ -51,12 +68,14 @@ struct CodecCanonicalKeyTests {
         let byName = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         var byNameLarge = [String: Int](minimumCapacity: 4_096)
         for (index, name) in names.enumerated().reversed() { byNameLarge[name] = index }
+        #expect(try plain.encode(byName) != plain.encode(byNameLarge))
         #expect(try keys.encode(byName) == keys.encode(byNameLarge))
         #expect(try decoder.decode([String: Int].self, from: keys.encode(byNameLarge)) == byName)
 
         let byNumber = Dictionary(uniqueKeysWithValues: (0..<40).map { ($0 * 7, "v\($0)") })
         var byNumberLarge = [Int: String](minimumCapacity: 4_096)
         for (key, value) in byNumber { byNumberLarge[key] = value }
+        #expect(try plain.encode(byNumber) != plain.encode(byNumberLarge))
         #expect(try keys.encode(byNumber) == keys.encode(byNumberLarge))
         #expect(try decoder.decode([Int: String].self, from: keys.encode(byNumberLarge)) == byNumber)
 
@@ -64,6 +83,7 @@ struct CodecCanonicalKeyTests {
         let byComposite = Dictionary(uniqueKeysWithValues: (0..<40).map { (Composite(name: "n\($0)", scale: Double($0)), $0) })
         var byCompositeLarge = [Composite: Int](minimumCapacity: 4_096)
         for (key, value) in byComposite { byCompositeLarge[key] = value }
+        #expect(try plain.encode(byComposite) != plain.encode(byCompositeLarge))
         #expect(try keys.encode(byComposite) == keys.encode(byCompositeLarge))
         #expect(try decoder.decode([Composite: Int].self, from: keys.encode(byCompositeLarge)) == byComposite)
 
@@ -76,6 +96,34 @@ struct CodecCanonicalKeyTests {
             nestedLarge.insert(grown)
         }
         #expect(try keys.encode(nested) == keys.encode(nestedLarge))
+
+        // Wrapped: in an optional, and through a single-value container.
+        let optional: Set<String>? = small
+        let optionalLarge: Set<String>? = large
+        #expect(try plain.encode(optional) != plain.encode(optionalLarge))
+        #expect(try keys.encode(optional) == keys.encode(optionalLarge))
+        #expect(try decoder.decode(Set<String>?.self, from: keys.encode(optionalLarge)) == small)
+        #expect(try plain.encode(Tags(names: small)) != plain.encode(Tags(names: large)))
+        #expect(try keys.encode(Tags(names: small)) == keys.encode(Tags(names: large)))
+        #expect(try decoder.decode(Tags.self, from: keys.encode(Tags(names: large))) == Tags(names: small))
+
+        // String keys that read as the same integer ("7", "07", "+7") are still ordered by name.
+        let numeric = Dictionary(uniqueKeysWithValues: (0..<40).flatMap { ["\($0)", "0\($0)", "+\($0)"] }.enumerated().map { ($1, $0) })
+        var numericLarge = [String: Int](minimumCapacity: 4_096)
+        for (key, value) in numeric { numericLarge[key] = value }
+        #expect(try plain.encode(numeric) != plain.encode(numericLarge))
+        #expect(try keys.encode(numeric) == keys.encode(numericLarge))
+    }
+
+    @Test("a dictionary keyed by doubles that holds NaN encodes (NaN is never found by ==)")
+    func nanDictionaryKey() throws {
+        let values: [Double: Int] = [.nan: 1, 2.5: 2, -0.0: 3]
+        let bytes = try keys.encode(values)
+        let decoded = try decoder.decode([Double: Int].self, from: bytes)
+        #expect(decoded.count == 3)
+        #expect(decoded[2.5] == 2)
+        #expect(decoded[0.0] == 3)
+        #expect(decoded.first { $0.key.isNaN }?.value == 1)
     }
 
     @Test("a key written in one Unicode form after a restart finds the state the other form left")

@@ -37,4 +37,27 @@ struct InFlightRecordsTests {
         #expect(records.count == 0)
         #expect(records.take(100) == nil, "a finished send is forgotten")
     }
+
+    @Test("many sends still unconfirmed: each report finds its own record")
+    func manyRunsStayInFlight() {
+        var records = InFlightRecords()
+        let now = ContinuousClock.now
+        // 200 sends of 5 records, registered in a shuffled order; the first record of each
+        // stays unconfirmed (its partition's leader away) while the others are confirmed.
+        var order = Array(0..<200)
+        var generator = SystemRandomNumberGenerator()
+        order.shuffle(using: &generator)
+        for send in order {
+            records.register(first: UInt64(send * 5), keys: Self.keys(Int32(send), 0..<5), sentAt: now)
+        }
+        for send in (0..<200).reversed() {
+            for offset in 1..<5 {
+                #expect(records.take(UInt64(send * 5 + offset))?.key == Self.keys(Int32(send), 0..<5)[offset])
+            }
+        }
+        #expect(records.count == 200)
+        for send in 0..<200 { #expect(records.take(UInt64(send * 5))?.key.writer.partition == Int32(send)) }
+        #expect(records.count == 0)
+        #expect(records.take(0) == nil)
+    }
 }

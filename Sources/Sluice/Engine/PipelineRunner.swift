@@ -607,11 +607,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             recordValue: value, headers: headers)
     }
 
-    /// The number of partitions of output topic `topic` (cached by the publisher).
+    /// The number of partitions of output topic `topic` (cached by the publisher; this actor
+    /// is left only to ask the broker the first time).
     private func partitionCount(of topic: String) async throws -> Int {
         guard let publisher else {
             throw SluiceError(.invalidConfiguration, "records for topic '\(topic)' need a Kafka configuration")
         }
+        if let known = publisher.cachedPartitionCount(of: topic) { return known }
         return try await publisher.partitionCount(of: topic)
     }
 

@@ -52,6 +52,12 @@ final class OutboxPublisher: Sendable {
         "\(applicationID)|\(partition.topic)|\(partition.partition)"
     }
 
+    /// The number of partitions of `topic` if ``partitionCount(of:)`` knows it already: read
+    /// without leaving the caller's actor.
+    func cachedPartitionCount(of topic: String) -> Int? {
+        partitionCounts.withLock { $0[topic] }
+    }
+
     /// The number of partitions of `topic`, cached.
     func partitionCount(of topic: String) async throws -> Int {
         if let known = partitionCounts.withLock({ $0[topic] }) { return known }

@@ -229,7 +229,7 @@ struct BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
             writer.appendPrimitive(value)
         } else {
             // The value takes over this slot: wrappers cost nothing in the output.
-            try value.encode(to: encoding)
+            try writer.encode(value, to: encoding)
         }
     }
 }

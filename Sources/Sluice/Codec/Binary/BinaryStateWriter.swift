@@ -287,13 +287,20 @@ final class BinaryStateWriter {
     func encodeNested<T: Encodable>(_ value: T, headerAt: Int, key: (any CodingKey)?) throws {
         let depth = slots.count
         let (id, index) = pushSlot(headerAt: headerAt, key: key)
-        let encoding = BinaryStateEncoding(writer: self, slotID: id, slotIndex: index)
+        try encode(value, to: BinaryStateEncoding(writer: self, slotID: id, slotIndex: index))
+        closeSlots(downTo: depth)
+    }
+
+    /// Has `value` encode itself to `encoding`; in a canonical document, a set or dictionary
+    /// in sorted order. (One that a value encodes by calling its `encode(to:)` on an encoder
+    /// itself, as with `superEncoder()`, cannot be seen here and keeps its own order.)
+    @inline(__always)
+    func encode<T: Encodable>(_ value: T, to encoding: BinaryStateEncoding) throws {
         if isCanonical, let unordered = value as? any CanonicallyOrderedEncodable {
             try unordered.encodeInCanonicalOrder(to: encoding)
         } else {
             try value.encode(to: encoding)
         }
-        closeSlots(downTo: depth)
     }
 
     /// Writes `value` (header already written with the right wire type) if it is a primitive.

@@ -49,11 +49,15 @@ extension Dictionary: CanonicallyOrderedEncodable where Key: Encodable, Value: E
             var container = encoder.container(keyedBy: CanonicalDictionaryKey.self)
             for entry in entries { try container.encode(entry.value, forKey: entry.key) }
         } else {
+            // Entries sorted by their keys' encodings; not looked up again by key (a key such as
+            // `Double.nan` is never found by `==`).
+            let keyEncoder = BinaryStateEncoder.keyEncoder
+            let entries = try map { key, value in (bytes: try keyEncoder.encode(key), key: key, value: value) }
+                .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
             var container = encoder.unkeyedContainer()
-            let keys = try CanonicalEncoding.sorted(Array(self.keys))
-            for key in keys {
-                try container.encode(key)
-                try container.encode(self[key]!)
+            for entry in entries {
+                try container.encode(entry.key)
+                try container.encode(entry.value)
             }
         }
     }
@@ -89,13 +93,14 @@ struct CanonicalDictionaryKey: CodingKey {
         }
     }
 
-    /// Integer keys in numeric order first, then the others by their normalized UTF-8.
+    /// Integer keys in numeric order first, then the others; ties (`"1"` and `"01"` both have
+    /// the integer 1) by the normalized UTF-8 of their names, which distinct keys never share.
     func precedes(_ other: CanonicalDictionaryKey) -> Bool {
         switch (intValue, other.intValue) {
-        case let (left?, right?): return left < right
+        case let (left?, right?) where left != right: return left < right
         case (.some, nil): return true
         case (nil, .some): return false
-        case (nil, nil):
+        default:
             return CanonicalEncoding.normalized(stringValue).utf8.lexicographicallyPrecedes(
                 CanonicalEncoding.normalized(other.stringValue).utf8)
         }
