@@ -1,8 +1,8 @@
 /// Settings for a ``KafkaConsumer``.
 ///
 /// Sluice manages offsets itself, so the consumer always runs with
-/// `enable.auto.commit=false` and `enable.auto.offset.store=false`, and never
-/// reports partition EOF.
+/// `enable.auto.commit=false` and `enable.auto.offset.store=false`. It reports partition
+/// ends only when ``reportsPartitionEnds`` asks for them.
 public struct KafkaConsumerConfiguration: Sendable {
     /// How partitions are shared out among the members of a consumer group.
     public struct RebalanceStrategy: Hashable, Sendable, CustomStringConvertible {
