@@ -78,8 +78,7 @@ final class OutboxPublisher: Sendable {
     var maxRecordBytes: Int { producer.maxRecordBytes }
 
     /// The size the producer counts for `entry` as published: with the writer and sequence
-    /// headers this publisher adds (the sequence at its longest, 20 digits). Allocates nothing:
-    /// every result is checked.
+    /// headers this publisher adds. Allocates nothing: every result is checked.
     func countedSize(of entry: OutboxEntry) -> Int {
         var size = KafkaProducer.countedSize(keyCount: entry.recordKey?.count ?? 0, valueCount: entry.recordValue.count)
         for header in entry.headers {
@@ -87,7 +86,8 @@ final class OutboxPublisher: Sendable {
         }
         size += KafkaProducer.countedSize(
             ofHeaderWithNameCount: Self.writerHeader.utf8.count, valueCount: writerNameCount(of: entry.key.writer))
-        size += KafkaProducer.countedSize(ofHeaderWithNameCount: Self.sequenceHeader.utf8.count, valueCount: 20)
+        size += KafkaProducer.countedSize(
+            ofHeaderWithNameCount: Self.sequenceHeader.utf8.count, valueCount: Self.decimalCount(of: entry.key.sequence))
         return size
     }
 
@@ -103,8 +103,13 @@ final class OutboxPublisher: Sendable {
 
     /// The length of `String(value)`, without making it: every result is checked.
     static func decimalCount(of value: Int32) -> Int {
-        var rest = value.magnitude
-        var count = value < 0 ? 2 : 1
+        (value < 0 ? 1 : 0) + decimalCount(of: UInt64(value.magnitude))
+    }
+
+    /// The length of `String(value)`: the sequence header's, as ``withDecimalDigits(of:_:)`` writes it.
+    static func decimalCount(of value: UInt64) -> Int {
+        var rest = value
+        var count = 1
         while rest >= 10 {
             rest /= 10
             count += 1
