@@ -160,6 +160,52 @@ struct EngineKeyedProcessorTests {
         #expect(driver.takeOutputs() == [50])
     }
 
+    /// On a record, asks for a processing-time timer a second later; that timer registers an
+    /// event-time timer at the time the record gave; each event-time timer emits its time.
+    struct ChainedTimers: KeyedProcessor {
+        struct Command: Codable, Sendable {
+            var key: String
+            var time: Int64
+            var eventTimerAt: Int64
+        }
+
+        func initialState(for key: String) -> Int64 { 0 }
+
+        func process(_ command: Command, at time: EventTime, state: inout Int64, context: inout ProcessorContext<String, Int64>) {
+            state = command.eventTimerAt
+            context.registerProcessingTimeTimer(at: context.now + .seconds(1))
+        }
+
+        func onTimer(_ timer: ProcessorTimer, state: inout Int64, context: inout ProcessorContext<String, Int64>) {
+            switch timer.domain {
+            case .processingTime: context.registerEventTimeTimer(at: eventMS(state))
+            case .eventTime: context.emit(timer.time.millisecondsSinceEpoch)
+            }
+        }
+
+        static func pipeline() -> PipelineDefinition<ChainedTimers> {
+            Pipeline("chained-timers")
+                .source(MemorySource([]), decoding: Command.self)
+                .eventTime { (command: Command) -> EventTime in eventMS(command.time) }
+                .watermarks(outOfOrderness: .zero, idleTimeout: nil)
+                .key(by: \.key)
+                .process(ChainedTimers())
+                .sink(MemorySink { _ in })
+        }
+    }
+
+    @Test("An event-time timer that a processing-time timer registers at or below the watermark fires without new input")
+    func eventTimerFromProcessingTimer() async throws {
+        let driver = try PipelineTestDriver(ChainedTimers.pipeline())
+        try await driver.send(json: ChainedTimers.Command(key: "a", time: 100, eventTimerAt: 50))
+        #expect(driver.takeOutputs().isEmpty)
+        // The processing-time timer fires and registers an event-time timer at 50, below the
+        // watermark (100): it is due at once, though no record follows.
+        try await driver.advanceWallClock(by: .seconds(1))
+        #expect(driver.takeOutputs() == [50])
+        #expect(await driver.watermark() == eventMS(100))
+    }
+
     @Test("A timer registered and then deleted in the same call never fires")
     func registerThenDelete() async throws {
         let driver = try PipelineTestDriver(TimerProbe.pipeline())

@@ -117,6 +117,19 @@ struct WindowAlignmentTests {
         #expect(driver.lateRecords.isEmpty)
     }
 
+    @Test("Merging sessions combines their contents in time order, the bridging record in its place")
+    func sessionMergeOrder() async throws {
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.session(gap: .seconds(10)), outOfOrderness: .seconds(20)))
+        try await driver.send(json: KeyedReading(key: "a", time: 0, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 15_000, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: 8_000, id: 3))
+        try await driver.send(json: KeyedReading(key: "a", time: 16_000, id: 4))
+        try await driver.endOfInput()
+        // The ids as the fold and merge built them (not sorted, as `rows` would): the sessions
+        // [0, 10 s) and [15 s, 25 s) in start order, the record at 8 s between them.
+        #expect(driver.takeOutputs().map(\.value) == [[0, 3, 1, 4]])
+    }
+
     @Test("Merged sessions combine their accumulators with the merge function")
     func sessionMergeUsesMerge() async throws {
         let pipeline = EnginePipelines.keyed(outOfOrderness: .seconds(60))

@@ -205,10 +205,12 @@ package actor Router<Processor: KeyedProcessor> {
     final package func advance(isCaughtUp: @Sendable (InputPartition) -> Bool) async throws {
         let now = clock.now()
         for runtime in partitions.values {
-            if runtime.watermark.advanceIfIdle(now: now, isCaughtUp: isCaughtUp(runtime.partition)) {
-                try await fireEventTimers(in: runtime, now: now)
-            }
+            _ = runtime.watermark.advanceIfIdle(now: now, isCaughtUp: isCaughtUp(runtime.partition))
             try await fireProcessingTimers(in: runtime, now: now)
+            // After the processing-time timers, which may register event-time timers at or
+            // below the watermark; these, and those a restart restored already due, fire now
+            // rather than with the partition's next record (which may never come).
+            try await fireEventTimers(in: runtime, now: now)
         }
     }
 

@@ -33,6 +33,12 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// The latest representable time.
     public static let distantFuture = EventTime(millisecondsSinceEpoch: .max / 2)
 
+    /// The longest window, session gap or allowed lateness Sluice works with, in milliseconds
+    /// (about 36 million years): window bounds and timers computed from a supported record time
+    /// and spans up to this long stay within `Int64`. Longer allowed lateness (or
+    /// out-of-orderness, or idle timeout) counts as this long; longer windows are refused.
+    public static let maximumSpanMilliseconds: Int64 = .max / 8
+
     /// Whether a record may carry this time: strictly between ``distantPast`` and
     /// ``distantFuture``, so that window bounds, timers and watermarks computed from it
     /// cannot overflow. The pipeline dead-letters records with other times.
@@ -47,16 +53,19 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
 
-    /// The time `duration` later.
+    /// The time `duration` later; saturates at the ends of `Int64` (an idle timeout of
+    /// `.seconds(.max)` then never passes).
     @inlinable
     public static func + (lhs: EventTime, rhs: Duration) -> EventTime {
-        EventTime(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &+ rhs.wholeMilliseconds)
+        let (sum, overflow) = lhs.millisecondsSinceEpoch.addingReportingOverflow(rhs.wholeMilliseconds)
+        return EventTime(millisecondsSinceEpoch: overflow ? (rhs < .zero ? .min : .max) : sum)
     }
 
-    /// The time `duration` earlier.
+    /// The time `duration` earlier; saturates at the ends of `Int64`.
     @inlinable
     public static func - (lhs: EventTime, rhs: Duration) -> EventTime {
-        EventTime(millisecondsSinceEpoch: lhs.millisecondsSinceEpoch &- rhs.wholeMilliseconds)
+        let (difference, overflow) = lhs.millisecondsSinceEpoch.subtractingReportingOverflow(rhs.wholeMilliseconds)
+        return EventTime(millisecondsSinceEpoch: overflow ? (rhs < .zero ? .max : .min) : difference)
     }
 
     public var description: String { "\(secondsSinceEpoch)s" }
@@ -82,10 +91,14 @@ extension EventTime {
 }
 
 extension Duration {
-    /// This duration in whole milliseconds, rounded toward zero.
+    /// This duration in whole milliseconds, rounded toward zero; `Int64.max` (or `.min`) for
+    /// a duration too long to count in milliseconds, such as `.seconds(.max)`.
     @inlinable
     public var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds &* 1000 &+ attoseconds / 1_000_000_000_000_000
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        let (total, overflowAgain) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        if overflow || overflowAgain { return self < .zero ? .min : .max }
+        return total
     }
 }

@@ -39,7 +39,9 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
         self.initial = initial
         self.fold = fold
         self.merge = merge
-        self.latenessMilliseconds = allowedLateness.wholeMilliseconds
+        // A longer lateness ("forever") counts as the longest span: the window then closes only
+        // at the end of a bounded input, and its end plus the lateness stays within `Int64`.
+        self.latenessMilliseconds = min(allowedLateness.wholeMilliseconds, EventTime.maximumSpanMilliseconds)
         if case .tumbling(let size) = kind { tumblingMilliseconds = size.wholeMilliseconds } else { tumblingMilliseconds = nil }
     }
 
@@ -113,23 +115,33 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
             context.markLate()
             return
         }
-        var accumulator = initial
-        fold(&accumulator, input)
-        // Merge every open session that overlaps [start, end).
+        let recordStart = start
+        var recordAccumulator = initial
+        fold(&recordAccumulator, input)
+        // Merge every open session that overlaps [start, end), with the record's own, in order
+        // of start (the record after a session that starts with it): an order-sensitive merge
+        // sees the sessions' contents in time order.
+        var merging: [Accumulator] = []
+        var isRecordPlaced = false
         var kept: [WindowState<Accumulator>.Open] = []
         kept.reserveCapacity(state.windows.count)
         for open in state.windows {
             if open.start < end && start < open.end {
+                if !isRecordPlaced && recordStart < open.start {
+                    merging.append(recordAccumulator)
+                    isRecordPlaced = true
+                }
+                merging.append(open.accumulator)
                 start = min(start, open.start)
                 end = max(end, open.end)
-                var merged = open.accumulator
-                merge!(&merged, accumulator)
-                accumulator = merged
                 context.deleteTimer(ProcessorTimer(time: EventTime(millisecondsSinceEpoch: open.end + latenessMilliseconds), domain: .eventTime))
             } else {
                 kept.append(open)
             }
         }
+        if !isRecordPlaced { merging.append(recordAccumulator) }
+        var accumulator = merging[0]
+        for next in merging.dropFirst() { merge!(&accumulator, next) }
         let insertAt = kept.firstIndex(where: { $0.start > start }) ?? kept.endIndex
         kept.insert(.init(start: start, end: end, accumulator: accumulator), at: insertAt)
         state.windows = kept

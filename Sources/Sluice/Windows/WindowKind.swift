@@ -12,6 +12,11 @@ public enum WindowKind: Sendable, Equatable {
 
     /// Checks sizes; throws a ``SluiceError`` a person can act on.
     public func validate() throws {
+        for (name, span) in spans where span.wholeMilliseconds > EventTime.maximumSpanMilliseconds {
+            throw SluiceError(
+                .invalidConfiguration,
+                "\(name) of \(span) is longer than the \(EventTime.maximumSpanMilliseconds) ms (about 36 million years) Sluice supports")
+        }
         switch self {
         case .tumbling(let size):
             guard size.wholeMilliseconds > 0 else {
@@ -28,6 +33,15 @@ public enum WindowKind: Sendable, Equatable {
             guard gap.wholeMilliseconds > 0 else {
                 throw SluiceError(.invalidConfiguration, "session gap must be at least 1 ms, got \(gap)")
             }
+        }
+    }
+
+    /// The durations that define the windows, named as in messages.
+    private var spans: [(name: String, span: Duration)] {
+        switch self {
+        case .tumbling(let size): return [("tumbling window size", size)]
+        case .hopping(let size, let slide): return [("hopping window size", size), ("hopping window slide", slide)]
+        case .session(let gap): return [("session gap", gap)]
         }
     }
 
