@@ -10,6 +10,27 @@ struct EnginePassivationTests {
         try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10)), outOfOrderness: .seconds(1)))
     }
 
+    @Test("A session's cancelled timer, still in the timer heap when due, leaves its key clean: it passivates")
+    func cancelledTimerLeavesKeyClean() async throws {
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.session(gap: .seconds(10))))
+        // a's session grows from [0, 10 s) to [0, 15 s): the timer at 10 s is cancelled, its
+        // heap entry stays.
+        try await driver.send(json: KeyedReading(key: "a", time: 0, id: 0))
+        try await driver.send(json: KeyedReading(key: "a", time: 5_000, id: 1))
+        try await driver.checkpoint()
+        // b's record moves the watermark to 12 s: a's stale entry comes due and finds nothing.
+        try await driver.send(json: KeyedReading(key: "b", time: 12_000, id: 2))
+        #expect(driver.takeOutputs().isEmpty)
+        // a is clean and passivates; b changed since the checkpoint and stays.
+        #expect(await driver.passivateIdleKeys() == 1)
+        #expect(await driver.liveKeyCount() == 1)
+        try await driver.endOfInput()
+        #expect(
+            driver.takeOutputs().rows == [
+                WindowRow(key: "a", start: 0, end: 15_000, ids: [0, 1]), WindowRow(key: "b", start: 12_000, end: 22_000, ids: [2]),
+            ])
+    }
+
     @Test("Passivated keys come back with their state")
     func passivatedKeysComeBack() async throws {
         let driver = try driver()

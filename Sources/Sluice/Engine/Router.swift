@@ -475,6 +475,9 @@ package actor Router<Processor: KeyedProcessor> {
         let watermark = runtime.watermark.current
         for (keyActor, due) in zip(order, timers) {
             let effects = enter(fire: due, on: keyActor, watermark: watermark, now: now)
+            // Every timer was cancelled (its heap entry stayed, as a session's do each time it
+            // grows): nothing changed, and the key must not be written again or kept from passivating.
+            guard !effects.timersRemoved.isEmpty else { continue }
             apply(effects, of: keyActor.key, keyActor: keyActor, in: runtime)
         }
     }
