@@ -25,6 +25,20 @@ struct EngineEventTimeRangeTests {
         #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 120_000, end: 180_000, ids: [10])])
     }
 
+    @Test("the latest supported time is accepted and its window closes at the end of the input, even with lateness of forever")
+    func latestTimeWindowCloses() async throws {
+        let driver = try PipelineTestDriver(
+            EnginePipelines.ids(.tumbling(.seconds(60)), allowedLateness: .seconds(Int64.max), outOfOrderness: .seconds(1)))
+        let latest = EventTime.latestRecordTime.millisecondsSinceEpoch
+        try await driver.send(json: KeyedReading(key: "a", time: latest, id: 1))
+        try await driver.send(json: KeyedReading(key: "a", time: latest + 1, id: 2))
+        #expect(driver.deadLetters.count == 1)
+        #expect(driver.deadLetters.first.map { try? KeyedReading(record: $0.record).id } == 2)
+        try await driver.endOfInput()
+        let start = latest / 60_000 * 60_000
+        #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: start, end: start + 60_000, ids: [1])])
+    }
+
     @Test("seconds that are not a number, infinite or too large give a time outside the range, not a crash")
     func secondsOutsideTheRange() {
         for seconds in [Double.nan, .infinity, -.infinity, 1e300, -1e300, 9.3e15] {

@@ -70,7 +70,7 @@ package struct DecodedBatch<Processor: KeyedProcessor>: Sendable {
                 outcomes.append(.rejected(reason: reasons.count))
                 reasons.append(
                     "event time \(time.millisecondsSinceEpoch) ms is outside the range Sluice supports "
-                        + "(\(EventTime.distantPast.millisecondsSinceEpoch) to \(EventTime.distantFuture.millisecondsSinceEpoch) ms, exclusive)")
+                        + "(after \(EventTime.distantPast.millisecondsSinceEpoch) ms, up to \(EventTime.latestRecordTime.millisecondsSinceEpoch) ms)")
                 return
             }
             outcomes.append(.event(value, key: key(value), time: time))

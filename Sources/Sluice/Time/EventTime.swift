@@ -39,11 +39,18 @@ public struct EventTime: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// out-of-orderness, or idle timeout) counts as this long; longer windows are refused.
     public static let maximumSpanMilliseconds: Int64 = .max / 8
 
-    /// Whether a record may carry this time: strictly between ``distantPast`` and
-    /// ``distantFuture``, so that window bounds, timers and watermarks computed from it
-    /// cannot overflow. The pipeline dead-letters records with other times.
+    /// The latest time a record may carry: two of the longest spans before ``distantFuture``
+    /// (about 73 million years after the epoch), so that the end of its latest window plus its
+    /// allowed lateness still comes before ``distantFuture``, where the end of a bounded input
+    /// raises the watermark: every window closes there.
+    public static let latestRecordTime = EventTime(millisecondsSinceEpoch: .max / 2 - 2 * maximumSpanMilliseconds)
+
+    /// Whether a record may carry this time: after ``distantPast`` and at or before
+    /// ``latestRecordTime``, so that window bounds, timers and watermarks computed from it
+    /// cannot overflow, and its windows close at the end of a bounded input. The pipeline
+    /// dead-letters records with other times.
     @inlinable
-    public var isSupportedRecordTime: Bool { self > .distantPast && self < .distantFuture }
+    public var isSupportedRecordTime: Bool { self > .distantPast && self <= .latestRecordTime }
 
     /// Seconds since the epoch.
     public var secondsSinceEpoch: Double { Double(millisecondsSinceEpoch) / 1000 }
