@@ -111,6 +111,11 @@ public struct KeyedStage<Key: Hashable & Sendable & Codable, Input: Sendable>: S
     let key: @Sendable (Input) -> Key
 
     /// Groups each key's records into event-time windows.
+    ///
+    /// A window emits once, when the watermark passes its end plus `allowedLateness`.
+    /// A lateness longer than ``EventTime/maximumSpanMilliseconds`` (about 36 million years;
+    /// `.seconds(.max)` for "forever") counts as that: such windows close only at the end of
+    /// a bounded input.
     public func window(_ kind: WindowKind, allowedLateness: Duration = .zero) -> WindowedStage<Key, Input> {
         WindowedStage(keyed: self, kind: kind, allowedLateness: allowedLateness)
     }
