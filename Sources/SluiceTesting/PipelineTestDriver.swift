@@ -6,12 +6,24 @@ import Foundation
 ///
 /// Feed records with ``send(_:key:partition:timestamp:)``, move wall-clock time
 /// with ``advanceWallClock(by:)``, read results with ``takeOutputs()``, late
-/// records with ``lateRecords`` and undecodable ones with ``deadLetters``. Take a
+/// records with ``lateRecords`` and dead letters with ``deadLetters``. Take a
 /// checkpoint with ``checkpoint()`` and simulate a crash with ``restart()``:
 /// everything since the last checkpoint is forgotten and the pipeline resumes
 /// from the store, so recovery can be tested as easily as processing.
 ///
 /// Outputs are visible as soon as they are computed (as in at-least-once mode).
+///
+/// Where a test and a run over Kafka can differ:
+/// - Each `send` is one poll. A Kafka run applies a poll's records (up to thousands) against
+///   the watermark from before the poll, so whether a record is late, and the order of
+///   outputs of different keys, depends on where polls begin and end. Send a batch with
+///   ``send(_:)-([SourceRecord])`` to model one poll.
+/// - ``advanceWallClock(by:)`` is one step of the clock: a processing-time timer that
+///   registers itself again fires once per call, where a run advances after every poll.
+/// - The clock starts at ``init(_:store:start:inputTopic:maxRecordBytes:)``'s `start`
+///   (the epoch by default). Idle timeouts move a watermark to the clock minus the
+///   out-of-orderness, so give a `start` near your records' event times to test them.
+/// - Idle keys are passivated only when ``passivateIdleKeys(idleFor:)`` is called.
 public final class PipelineTestDriver<Processor: KeyedProcessor> {
     /// The wall clock the driver controls.
     public let clock: ManualWallClock
@@ -21,6 +33,8 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     public let inputTopic: String
 
     private let definition: PipelineDefinition<Processor>
+    /// The definition's logic, with the driver's record size limit.
+    private let logic: PipelineLogic<Processor>
     private var router: Router<Processor>
     private var nextOffsets: [InputPartition: Int64] = [:]
     private var checkpointID: UInt64
@@ -30,28 +44,44 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
 
     /// Records declared late, in order.
     public private(set) var lateRecords: [SourceRecord] = []
-    /// Records that could not be decoded, with the reason, in order.
+    /// Dead letters, with the reason, in order: records that could not be decoded, were larger
+    /// than `maxRecordBytes`, carried an event time outside the supported range, or had a key
+    /// longer than the store keeps (``CheckpointStore/maxEncodedKeyBytes``).
     public private(set) var deadLetters: [(record: SourceRecord, reason: String)] = []
 
-    /// Creates a driver for `pipeline` (its source and sink are not used).
+    /// Creates a driver for `pipeline`. Its source, sink, late-record and dead-letter outputs
+    /// are not used: outputs, late records and dead letters are collected here instead.
     ///
     /// - Parameters:
     ///   - store: where checkpoints go; an ``InMemoryCheckpointStore`` by default, or an
     ///     `LMDBCheckpointStore` to test with the real one.
     ///   - start: the wall-clock time the driver starts at.
     ///   - inputTopic: the topic name of records sent without one.
+    ///   - maxRecordBytes: records with a larger value are dead-lettered, as with
+    ///     ``PipelineConfiguration/maxRecordBytes`` (whose default this is).
     public init(
         _ pipeline: PipelineDefinition<Processor>, store: any CheckpointStore = InMemoryCheckpointStore(),
-        start: EventTime = EventTime(millisecondsSinceEpoch: 0), inputTopic: String = "input"
+        start: EventTime = EventTime(millisecondsSinceEpoch: 0), inputTopic: String = "input",
+        maxRecordBytes: Int = PipelineConfiguration.defaultMaxRecordBytes
     ) throws {
+        var logic = pipeline.logic
+        logic.maxRecordBytes = maxRecordBytes
+        self.logic = logic
         self.definition = pipeline
         self.clock = ManualWallClock(start: start)
         self.store = store
         self.inputTopic = inputTopic
         self.checkpointID = try store.lastCheckpointID() ?? 0
-        self.router = Router(logic: pipeline.logic, store: store, clock: clock)
+        self.router = Router(logic: logic, store: store, clock: clock)
+        try loadOffsets()
+    }
+
+    /// The next offsets of the store's partitions (a partition checkpointed before it read
+    /// anything starts at 0), and the partitions to open.
+    private func loadOffsets() throws {
+        nextOffsets.removeAll()
         for partition in try store.partitions() {
-            if let progress = try store.progress(of: partition) { nextOffsets[partition] = progress.nextOffset }
+            if let progress = try store.progress(of: partition) { nextOffsets[partition] = Swift.max(0, progress.nextOffset) }
         }
         unopened = try store.partitions()
     }
@@ -88,7 +118,7 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
             nextOffsets[record.partition] = Swift.max(nextOffsets[record.partition] ?? 0, record.offset + 1)
         }
         try await openRestoredPartitions()
-        try await definition.engine.ingest(router, definition.engine.decode(InputBatch(records: records), definition.logic))
+        try await definition.engine.ingest(router, definition.engine.decode(InputBatch(records: records), logic))
         await collect()
     }
 
@@ -97,8 +127,10 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     /// Moves wall-clock time forward: idle partitions advance their watermarks and
     /// processing-time timers fire. Every partition counts as caught up.
     public func advanceWallClock(by duration: Duration) async throws {
-        clock.advance(by: duration)
+        // Restored partitions open first, at the time the run started (as the engine opens
+        // them at start), so that the time that passes counts toward their idle timeout.
         try await openRestoredPartitions()
+        clock.advance(by: duration)
         try await definition.engine.advance(router, { _ in true })
         await collect()
     }
@@ -159,12 +191,8 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
     /// they would never have been published, take them (``takeOutputs()``) before restarting
     /// and drop those since the last checkpoint.
     public func restart() throws {
-        router = Router(logic: definition.logic, store: store, clock: clock)
-        nextOffsets.removeAll()
-        for partition in try store.partitions() {
-            if let progress = try store.progress(of: partition) { nextOffsets[partition] = progress.nextOffset }
-        }
-        unopened = try store.partitions()
+        router = Router(logic: logic, store: store, clock: clock)
+        try loadOffsets()
     }
 
     /// The next offset the driver will give a record sent to `partition`.
@@ -172,7 +200,9 @@ public final class PipelineTestDriver<Processor: KeyedProcessor> {
         nextOffsets[InputPartition(topic: inputTopic, partition: partition)] ?? 0
     }
 
-    /// Rewinds the offset counter of a partition, to replay records after ``restart()``.
+    /// Rewinds the offset counter of a partition, to send records again as a consumer that
+    /// seeks back would. ``restart()`` already sets it to the checkpointed offset; records sent
+    /// below it are skipped, as the engine skips records a checkpoint covers.
     public func rewind(partition: Int32 = 0, to offset: Int64) {
         nextOffsets[InputPartition(topic: inputTopic, partition: partition)] = offset
     }

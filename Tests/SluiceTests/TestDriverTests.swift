@@ -141,3 +141,36 @@ struct TestDriverTests {
         #expect(await driver.liveKeyCount() == 3)
     }
 }
+
+/// Where the driver must behave as a run over Kafka does.
+@Suite("Pipeline test driver, as the engine")
+struct TestDriverAsEngineTests {
+    @Test("records above the size limit and keys longer than a store keeps are dead-lettered, as in a run")
+    func deadLettersAsInARun() async throws {
+        let driver = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))), maxRecordBytes: 200)
+        try await driver.send(json: KeyedReading(key: "a", time: 0, id: 0))
+        try await driver.send(json: KeyedReading(key: String(repeating: "x", count: 300), time: 0, id: 1))
+        try await driver.send(json: KeyedReading(key: String(repeating: "y", count: 150), time: 0, id: 2))
+        #expect(driver.deadLetters.map { $0.reason.contains("exceeds the limit of 200 bytes") } == [true])
+
+        let defaults = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))))
+        try await defaults.send(json: KeyedReading(key: String(repeating: "z", count: 600), time: 0, id: 3))
+        try await defaults.send(Array(repeating: 0x20, count: PipelineConfiguration.defaultMaxRecordBytes + 1))
+        #expect(defaults.deadLetters.count == 2)
+        #expect(defaults.deadLetters.first?.reason.contains("longer than the 498") == true, "\(defaults.deadLetters)")
+        #expect(defaults.deadLetters.last?.reason.contains("exceeds the limit") == true)
+    }
+
+    @Test("after a restart, wall-clock time counts toward a restored partition's idle timeout")
+    func idleTimeoutAfterRestart() async throws {
+        let driver = try PipelineTestDriver(
+            EnginePipelines.ids(.tumbling(.seconds(10)), outOfOrderness: .seconds(1), idleTimeout: .seconds(5)),
+            start: EventTime(millisecondsSinceEpoch: 1_000))
+        try await driver.send(json: KeyedReading(key: "a", time: 2_000, id: 0))
+        try await driver.checkpoint()
+        try driver.restart()
+        // The wall clock passes the window's end plus the out-of-orderness, long after the idle timeout.
+        try await driver.advanceWallClock(by: .seconds(20))
+        #expect(driver.takeOutputs().rows == [WindowRow(key: "a", start: 0, end: 10_000, ids: [0])])
+    }
+}

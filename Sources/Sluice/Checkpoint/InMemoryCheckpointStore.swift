@@ -19,6 +19,10 @@ public final class InMemoryCheckpointStore: CheckpointStore {
     /// The state documents' key names; held in memory like the rest.
     public let stateKeyTable: BinaryStateKeyTable? = BinaryStateKeyTable()
 
+    /// The longest encoded key kept: the same as ``LMDBCheckpointStore``'s with LMDB's usual
+    /// build (511-byte keys), so that a test sees the keys a real store would refuse.
+    public var maxEncodedKeyBytes: Int? { 511 - 13 }
+
     /// Creates an empty store.
     public init() {}
 

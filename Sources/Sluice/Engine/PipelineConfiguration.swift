@@ -48,7 +48,10 @@ public struct PipelineConfiguration: Sendable {
     /// The most records read in one poll. Default 10,000.
     public var maxPollRecords: Int = 10_000
     /// Records whose value is larger than this go to the dead-letter output unread. Default 1 MiB.
-    public var maxRecordBytes: Int = 1 << 20
+    public var maxRecordBytes: Int = PipelineConfiguration.defaultMaxRecordBytes
+
+    /// The default of ``maxRecordBytes``: 1 MiB.
+    public static let defaultMaxRecordBytes = 1 << 20
     /// How long one poll waits for records. Default 50 ms.
     public var pollTimeout: Duration = .milliseconds(50)
     /// Whether to finish once every input partition has reached the end offset it had at start:

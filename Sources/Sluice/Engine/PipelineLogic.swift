@@ -26,5 +26,5 @@ package struct PipelineLogic<Processor: KeyedProcessor>: Sendable {
     @usableFromInline var processor: Processor
     @usableFromInline var watermarks: WatermarkPolicy
     /// Records with a larger value are dead-lettered without decoding.
-    @usableFromInline var maxRecordBytes: Int = .max
+    @usableFromInline package var maxRecordBytes: Int = .max
 }
