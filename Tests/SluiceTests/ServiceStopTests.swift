@@ -27,6 +27,31 @@ struct ServiceStopTests {
         #expect(fresh.status.router.recordsConsumed == UInt64(readings.count))
     }
 
+    @Test("a second run() while the first is under way is refused at once; the first goes on and stops cleanly")
+    func concurrentRunIsRefused() async throws {
+        let scratch = EngineScratchDirectory()
+        var configuration = ObservedFixture.memoryConfiguration(scratch.path)
+        configuration.stopsAtEndOfInput = false
+        let readings = ObservedFixture.memoryReadings(count: 40, sensors: 4)
+        let service = PipelineService(
+            ObservedFixture.memoryPipeline(readings.map(\.json), name: "concurrent-runs"), configuration: configuration,
+            logger: ObservedFixture.silentLogger)
+        let first = Task { try await service.run() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !(service.status.isRunning && service.status.router.recordsConsumed == UInt64(readings.count)) {
+            try #require(ContinuousClock.now < deadline, "the first run did not read its input")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let error = await #expect(throws: SluiceError.self) { try await service.run() }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.message.contains("already running") == true)
+        // The first run's status is its own, untouched by the refused one.
+        #expect(service.status.isRunning)
+        #expect(service.status.failure == nil)
+        service.stop()
+        try await first.value
+    }
+
     @Test("a second run of a service reports its own progress: its status starts afresh and its checkpoints are counted once")
     func secondRunReportsItsOwnProgress() async throws {
         let scratch = EngineScratchDirectory()

@@ -33,6 +33,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var positions: [InputPartition: Int64] = [:]
     private var knownHigh: [InputPartition: Int64] = [:]
     private var endOffsets: [InputPartition: Int64] = [:]
+    /// Each partition's end when this run first got it; kept when it is revoked (see `resolveStartOffsets`).
+    private var firstEndOffsets: [InputPartition: Int64] = [:]
     private var nextCheckpointAt: ContinuousClock.Instant = .now
     private var isFirstCheckpointPending = true
     /// When idle keys were last looked for (see ``PipelineConfiguration/keyIdleTimeout``).
@@ -277,7 +279,12 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                     ])
             }
             knownHigh[partition] = marks.high
-            endOffsets[partition] = marks.high
+            // The end a bounded run stops at is the one the partition had when this run first
+            // got it: an eager rebalance takes every partition away and gives it back, and the
+            // end must not move with it.
+            let end = firstEndOffsets[partition] ?? marks.high
+            firstEndOffsets[partition] = end
+            endOffsets[partition] = end
             positions[partition] = Swift.max(offsets[partition]!, marks.low)
         }
         return offsets
@@ -418,8 +425,8 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             } catch {
                 // The checkpoint holds them all the same; the next owner then sees the group's
                 // older offsets.
-                logger.warning(
-                    "Could not commit the offsets of revoked partitions to the group: \(error)",
+                logger.error(
+                    "Could not commit the offsets of revoked partitions to the group: \(error). A member that held them before and still has older state for them may process and publish again what this one published",
                     metadata: ["sluice.partitions": "\(inputs.map(\.description))"])
             }
             for partition in inputs {

@@ -46,7 +46,20 @@ public final class PipelineService<Processor: KeyedProcessor>: Service, Sendable
     }
 
     /// Runs until stopped; see the type's documentation.
+    ///
+    /// - Throws: ``SluiceError`` `.invalidConfiguration` at once when another `run()` of this
+    ///   service is under way (one service runs one pipeline; its status is shared).
     public func run() async throws {
+        let isFirst = control.isRunning.withLock { isRunning in
+            defer { isRunning = true }
+            return !isRunning
+        }
+        guard isFirst else {
+            throw SluiceError(
+                .invalidConfiguration,
+                "pipeline '\(definition.name)' is already running in this service: a PipelineService runs one pipeline at a time")
+        }
+        defer { control.isRunning.withLock { $0 = false } }
         let runner = PipelineRunner<Processor>(
             definition: definition, configuration: configuration, logger: logger, clock: clock, control: control)
         try await withGracefulShutdownHandler {

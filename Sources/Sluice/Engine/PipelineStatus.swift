@@ -20,7 +20,9 @@ public struct PipelineStatus: Sendable, Equatable {
     public var positions: [InputPartition: Int64] = [:]
     /// Records not yet read per owned input partition, from the broker's high watermark.
     public var lag: [InputPartition: Int64] = [:]
-    /// Records consumed and processed per owned input partition.
+    /// Records consumed and processed per input partition this run has read, since the run
+    /// began; a partition revoked from a consumer-group member keeps its counts (the metrics
+    /// count from them).
     public var partitionCounts: [InputPartition: PartitionCounts] = [:]
     /// Bytes of the checkpoint store's data file in use.
     public var stateStoreBytes: Int = 0
