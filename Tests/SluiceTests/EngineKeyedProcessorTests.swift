@@ -206,6 +206,48 @@ struct EngineKeyedProcessorTests {
         #expect(await driver.watermark() == eventMS(100))
     }
 
+    /// Registers an event-time timer at 50 ms and a processing-time timer a second later; each
+    /// timer emits its time, processing-time ones negated.
+    struct BothTimers: KeyedProcessor {
+        struct Command: Codable, Sendable {
+            var key: String
+            var time: Int64
+        }
+
+        func initialState(for key: String) -> Int { 0 }
+
+        func process(_ command: Command, at time: EventTime, state: inout Int, context: inout ProcessorContext<String, Int64>) {
+            context.registerEventTimeTimer(at: eventMS(50))
+            context.registerProcessingTimeTimer(at: context.now + .seconds(1))
+        }
+
+        func onTimer(_ timer: ProcessorTimer, state: inout Int, context: inout ProcessorContext<String, Int64>) {
+            let time = timer.time.millisecondsSinceEpoch
+            context.emit(timer.domain == .eventTime ? time : -time)
+        }
+
+        static func pipeline() -> PipelineDefinition<BothTimers> {
+            Pipeline("both-timers")
+                .source(MemorySource([]), decoding: Command.self)
+                .eventTime { (command: Command) -> EventTime in eventMS(command.time) }
+                .watermarks(outOfOrderness: .zero, idleTimeout: .seconds(1))
+                .key(by: \.key)
+                .process(BothTimers())
+                .sink(MemorySink { _ in })
+        }
+    }
+
+    @Test("When the wall clock makes both due, event-time timers the watermark reached fire before processing-time ones")
+    func eventTimersBeforeProcessingTimers() async throws {
+        let driver = try PipelineTestDriver(BothTimers.pipeline())
+        try await driver.send(json: BothTimers.Command(key: "a", time: 10))
+        #expect(driver.takeOutputs().isEmpty)
+        // Idle: the watermark follows the clock to 2 s, past the event-time timer at 50 ms;
+        // the processing-time timer at 1 s is due too.
+        try await driver.advanceWallClock(by: .seconds(2))
+        #expect(driver.takeOutputs() == [50, -1_000])
+    }
+
     @Test("A timer registered and then deleted in the same call never fires")
     func registerThenDelete() async throws {
         let driver = try PipelineTestDriver(TimerProbe.pipeline())

@@ -245,6 +245,29 @@ struct MetricsPipelineTests {
     }
 }
 
+extension MetricsPipelineTests {
+    @Test("an out-of-orderness of forever: the run ends, every window closes at the end, and the watermark delay is finite")
+    func foreverOutOfOrderness() async throws {
+        let metrics = TestMetrics()
+        let scratch = EngineScratchDirectory()
+        let readings = ObservedFixture.memoryReadings(count: 40, sensors: 2)
+        var configuration = ObservedFixture.memoryConfiguration(scratch.path)
+        configuration.metricsFactory = metrics
+        let service = PipelineService(
+            ObservedFixture.memoryPipeline(readings.map(\.json), name: "metrics-forever", outOfOrderness: .seconds(Int64.max)),
+            configuration: configuration, logger: ObservedFixture.silentLogger)
+        try await service.run()
+        #expect(service.status.router.resultsEmitted == UInt64(ObservedFixture.windowCount(readings)))
+        #expect(service.status.router.lateRecords == 0)
+        let delays = try metrics.expectGauge(
+            "sluice_watermark_delay_seconds",
+            [("pipeline", "metrics-forever"), ("partition", ObservedFixture.memoryPartition.description)]
+        ).values
+        #expect(!delays.isEmpty)
+        #expect(delays.allSatisfy { $0.isFinite && $0 > 0 })
+    }
+}
+
 // MARK: - Fixture
 
 /// One sensor reading of the observability tests; `time` is event time in milliseconds.
@@ -282,16 +305,16 @@ enum ObservedFixture {
 
     /// A 10-second tumbling sum per sensor over `values`, read in order from one in-memory partition;
     /// late records and dead letters go to handlers, results to a memory sink.
-    static func memoryPipeline(_ values: [[UInt8]], name: String) -> PipelineDefinition<Aggregator> {
-        memoryPipeline(MemorySource(records(values)), name: name)
+    static func memoryPipeline(_ values: [[UInt8]], name: String, outOfOrderness: Duration = .seconds(1)) -> PipelineDefinition<Aggregator> {
+        memoryPipeline(MemorySource(records(values)), name: name, outOfOrderness: outOfOrderness)
     }
 
-    /// The pipeline of ``memoryPipeline(_:name:)`` over any in-memory source.
-    static func memoryPipeline(_ source: MemorySource, name: String) -> PipelineDefinition<Aggregator> {
+    /// The pipeline of ``memoryPipeline(_:name:outOfOrderness:)`` over any in-memory source.
+    static func memoryPipeline(_ source: MemorySource, name: String, outOfOrderness: Duration = .seconds(1)) -> PipelineDefinition<Aggregator> {
         Pipeline(name)
             .source(source, decoding: ObservedReading.self)
             .eventTime { (reading: ObservedReading) -> EventTime in EventTime(millisecondsSinceEpoch: reading.time) }
-            .watermarks(outOfOrderness: .seconds(1), idleTimeout: nil)
+            .watermarks(outOfOrderness: outOfOrderness, idleTimeout: nil)
             .key(by: \.sensor)
             .window(.tumbling(window))
             .sum { $0.value }

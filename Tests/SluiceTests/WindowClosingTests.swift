@@ -5,6 +5,24 @@ import Testing
 /// When windows close and what they emit.
 @Suite("Window closing and aggregates")
 struct WindowClosingTests {
+    @Test("After a restart with a longer allowed lateness, a window whose old timer fires early still closes, once")
+    func latenessChangedAcrossRestart() async throws {
+        let store = InMemoryCheckpointStore()
+        let before = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10))), store: store)
+        try await before.send(json: KeyedReading(key: "a", time: 5_000, id: 0))
+        try await before.checkpoint()
+        // The same state, now with 5 s of allowed lateness: the stored timer is at 10 s.
+        let after = try PipelineTestDriver(EnginePipelines.ids(.tumbling(.seconds(10)), allowedLateness: .seconds(5)), store: store)
+        try await after.send(json: KeyedReading(key: "b", time: 12_000, id: 1))
+        // The old timer fired at 10 s; the window is open until 15 s and takes a late-comer.
+        try await after.send(json: KeyedReading(key: "a", time: 9_000, id: 2))
+        #expect(after.takeOutputs().isEmpty)
+        try await after.send(json: KeyedReading(key: "b", time: 16_000, id: 3))
+        #expect(after.takeOutputs().rows == [WindowRow(key: "a", start: 0, end: 10_000, ids: [0, 2])])
+        try await after.endOfInput()
+        #expect(after.takeOutputs().rows == [WindowRow(key: "b", start: 10_000, end: 20_000, ids: [1, 3])])
+    }
+
     @Test("A window closes exactly when the watermark reaches its end plus the allowed lateness")
     func closesAtEndPlusLateness() async throws {
         let driver = try PipelineTestDriver(

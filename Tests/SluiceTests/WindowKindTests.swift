@@ -31,6 +31,8 @@ struct WindowKindTests {
             (.tumbling(.seconds(Int64.max)), "36 million years"),
             (.hopping(size: .seconds(Int64.max / 1_000), slide: .seconds(10)), "hopping window size"),
             (.session(gap: .seconds(Int64.max)), "session gap"),
+            // A record would belong to 86,400 windows.
+            (.hopping(size: .seconds(86_400), slide: .seconds(1)), "use a longer slide"),
         ])
     func invalidKinds(kind: WindowKind, mentioning word: String) {
         let error = #expect(throws: SluiceError.self) { try kind.validate() }

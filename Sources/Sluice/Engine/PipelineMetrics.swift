@@ -128,7 +128,9 @@ struct PipelineMetrics {
             Gauge(label: "sluice_watermark_seconds", dimensions: dimensions + [("partition", partition.description)], factory: factory)
                 .record(Double(watermark.millisecondsSinceEpoch) / 1000)
             // After the end of a bounded input the watermark is the end of time; no delay to report.
-            let delay = Double(now.millisecondsSinceEpoch - watermark.millisecondsSinceEpoch) / 1000
+            // In floating point: a watermark far in the past (a long out-of-orderness) is further
+            // from the clock than an `Int64` of milliseconds holds.
+            let delay = (Double(now.millisecondsSinceEpoch) - Double(watermark.millisecondsSinceEpoch)) / 1000
             Gauge(label: "sluice_watermark_delay_seconds", dimensions: dimensions + [("partition", partition.description)], factory: factory)
                 .record(delay)
         }

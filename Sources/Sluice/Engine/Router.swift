@@ -205,11 +205,14 @@ package actor Router<Processor: KeyedProcessor> {
     final package func advance(isCaughtUp: @Sendable (InputPartition) -> Bool) async throws {
         let now = clock.now()
         for runtime in partitions.values {
+            // Event-time timers the watermark has reached fire first, so that a processing-time
+            // timer sees every event-time timer up to the watermark fired, as after a batch.
             _ = runtime.watermark.advanceIfIdle(now: now, isCaughtUp: isCaughtUp(runtime.partition))
+            try await fireEventTimers(in: runtime, now: now)
             try await fireProcessingTimers(in: runtime, now: now)
-            // After the processing-time timers, which may register event-time timers at or
-            // below the watermark; these, and those a restart restored already due, fire now
-            // rather than with the partition's next record (which may never come).
+            // Again after the processing-time timers, which may register event-time timers at
+            // or below the watermark: these fire now rather than with the partition's next
+            // record (which may never come). Nothing due costs a look at the heap's top.
             try await fireEventTimers(in: runtime, now: now)
         }
     }

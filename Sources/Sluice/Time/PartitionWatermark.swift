@@ -9,6 +9,14 @@ struct PartitionWatermark: Sendable {
     /// The highest event time the partition has seen.
     @usableFromInline var maxEventTime: EventTime?
 
+    /// The policy's out-of-orderness, at most ``EventTime/maximumSpanMilliseconds`` (a longer
+    /// one, such as `.seconds(.max)`, counts as that): the watermark then stays within the
+    /// range in which the wall clock minus it is still an `Int64`.
+    @inlinable
+    var outOfOrderness: Duration {
+        min(policy.outOfOrderness, .milliseconds(EventTime.maximumSpanMilliseconds))
+    }
+
     @usableFromInline
     init(policy: WatermarkPolicy, restored: EventTime?, now: EventTime) {
         self.policy = policy
@@ -21,7 +29,7 @@ struct PartitionWatermark: Sendable {
     mutating func observe(_ time: EventTime, now: EventTime) -> Bool {
         lastActivity = now
         if maxEventTime.map({ time > $0 }) ?? true { maxEventTime = time }
-        return raise(to: time - policy.outOfOrderness)
+        return raise(to: time - outOfOrderness)
     }
 
     /// Advances the watermark with wall-clock time if the partition is idle; returns whether it moved.
@@ -30,7 +38,7 @@ struct PartitionWatermark: Sendable {
         guard let idleTimeout = policy.idleTimeout, isCaughtUp else { return false }
         guard now >= lastActivity + idleTimeout else { return false }
         // Idle: event time is taken to move with the wall clock from here on.
-        return raise(to: now - policy.outOfOrderness)
+        return raise(to: now - outOfOrderness)
     }
 
     /// Forces the watermark to at least `time` (used at the end of a bounded replay).

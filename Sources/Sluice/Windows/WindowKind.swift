@@ -29,12 +29,21 @@ public enum WindowKind: Sendable, Equatable {
             guard slide <= size else {
                 throw SluiceError(.invalidConfiguration, "hopping window slide (\(slide)) must not exceed its size (\(size))")
             }
+            // Each record belongs to size / slide windows, each with its own state and timer.
+            guard size.wholeMilliseconds / slide.wholeMilliseconds <= Self.maximumWindowsPerRecord else {
+                throw SluiceError(
+                    .invalidConfiguration,
+                    "hopping windows of \(size) every \(slide) put each record in more than \(Self.maximumWindowsPerRecord) windows: use a longer slide")
+            }
         case .session(let gap):
             guard gap.wholeMilliseconds > 0 else {
                 throw SluiceError(.invalidConfiguration, "session gap must be at least 1 ms, got \(gap)")
             }
         }
     }
+
+    /// The most windows a hopping window kind may put a record in.
+    public static let maximumWindowsPerRecord = 10_000
 
     /// The durations that define the windows, named as in messages.
     private var spans: [(name: String, span: Duration)] {
