@@ -160,10 +160,12 @@ public struct WindowAggregator<Key: Hashable & Sendable & Codable, Input: Sendab
                         window: TimeWindow(start: .init(millisecondsSinceEpoch: open.start), end: .init(millisecondsSinceEpoch: open.end)),
                         value: open.accumulator))
             } else {
-                // Still open: make sure its own timer is registered (a no-op when it is). A
-                // timer from another allowed lateness (an earlier run's) may have fired here,
-                // and the window must not be left without one.
-                context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: open.end + latenessMilliseconds))
+                // Still open although the timer is at or past its end: a timer of another
+                // allowed lateness (an earlier run's) fired early, and the window must not be
+                // left without its own (registering it again is a no-op when it is there).
+                if open.end <= timer.time.millisecondsSinceEpoch {
+                    context.registerEventTimeTimer(at: EventTime(millisecondsSinceEpoch: open.end + latenessMilliseconds))
+                }
                 remaining.append(open)
             }
         }
