@@ -486,13 +486,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
                         partitionCount = try await self.partitionCount(of: kafkaSink.topic)
                         resultPartitionCount = partitionCount
                     }
-                    let entry = OutboxEntry(
-                        key: item.key,
-                        destination: OutputPartition(
-                            topic: kafkaSink.topic,
-                            partition: OutboxPublisher.partition(
-                                forKey: record.key, partitionCount: partitionCount, fallback: Int64(item.key.sequence))),
-                        recordKey: record.key, recordValue: record.value, headers: record.headers)
+                    let entry = Self.outboxEntry(
+                        key: item.key, topic: kafkaSink.topic, partitionCount: partitionCount, recordKey: record.key,
+                        value: record.value, headers: record.headers)
                     try checkSize(ofResult: entry)
                     enqueue(entry, immediate: &immediate)
                 } else if let memorySink {
@@ -607,8 +603,17 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     }
 
     private func outboxEntry(key: OutboxKey, topic: String, recordKey: [UInt8]?, value: [UInt8], headers: [OutputHeader]) async throws -> OutboxEntry {
-        let partition = OutboxPublisher.partition(
-            forKey: recordKey, partitionCount: try await partitionCount(of: topic), fallback: Int64(key.sequence))
+        Self.outboxEntry(
+            key: key, topic: topic, partitionCount: try await partitionCount(of: topic), recordKey: recordKey, value: value,
+            headers: headers)
+    }
+
+    /// The entry for a record to `topic`, which has `partitionCount` partitions: its output
+    /// partition is fixed now (murmur2 of the record key, or spread by sequence without one).
+    private static func outboxEntry(
+        key: OutboxKey, topic: String, partitionCount: Int, recordKey: [UInt8]?, value: [UInt8], headers: [OutputHeader]
+    ) -> OutboxEntry {
+        let partition = OutboxPublisher.partition(forKey: recordKey, partitionCount: partitionCount, fallback: Int64(key.sequence))
         return OutboxEntry(
             key: key, destination: OutputPartition(topic: topic, partition: partition), recordKey: recordKey,
             recordValue: value, headers: headers)
