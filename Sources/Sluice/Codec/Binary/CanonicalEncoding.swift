@@ -14,13 +14,13 @@ enum CanonicalEncoding {
         return String(decoding: string._nfcCodeUnits, as: UTF8.self)
     }
 
-    /// `values` ordered by their canonical encodings (a total order that does not depend on the
-    /// process, unlike a set's iteration order).
-    static func sorted<Value: Encodable>(_ values: [Value]) throws -> [Value] {
+    /// `items` ordered by the canonical encodings of `sortKey(item)` (a total order that does
+    /// not depend on the process, unlike a set's iteration order).
+    static func sorted<Item, SortKey: Encodable>(_ items: [Item], by sortKey: (Item) -> SortKey) throws -> [Item] {
         let encoder = BinaryStateEncoder.keyEncoder
-        return try values.map { (bytes: try encoder.encode($0), value: $0) }
+        return try items.map { (bytes: try encoder.encode(sortKey($0)), item: $0) }
             .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-            .map(\.value)
+            .map(\.item)
     }
 }
 
@@ -35,7 +35,7 @@ protocol CanonicallyOrderedEncodable {
 extension Set: CanonicallyOrderedEncodable where Element: Encodable {
     func encodeInCanonicalOrder(to encoder: any Encoder) throws {
         var container = encoder.unkeyedContainer()
-        for element in try CanonicalEncoding.sorted(Array(self)) { try container.encode(element) }
+        for element in try CanonicalEncoding.sorted(Array(self), by: { $0 }) { try container.encode(element) }
     }
 }
 
@@ -51,9 +51,7 @@ extension Dictionary: CanonicallyOrderedEncodable where Key: Encodable, Value: E
         } else {
             // Entries sorted by their keys' encodings; not looked up again by key (a key such as
             // `Double.nan` is never found by `==`).
-            let keyEncoder = BinaryStateEncoder.keyEncoder
-            let entries = try map { key, value in (bytes: try keyEncoder.encode(key), key: key, value: value) }
-                .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+            let entries = try CanonicalEncoding.sorted(Array(self), by: \.key)
             var container = encoder.unkeyedContainer()
             for entry in entries {
                 try container.encode(entry.key)
