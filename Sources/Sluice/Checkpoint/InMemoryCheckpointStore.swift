@@ -21,7 +21,7 @@ public final class InMemoryCheckpointStore: CheckpointStore {
 
     /// The longest encoded key kept: the same as ``LMDBCheckpointStore``'s with LMDB's usual
     /// build (511-byte keys), so that a test sees the keys a real store would refuse.
-    public var maxEncodedKeyBytes: Int? { 511 - 13 }
+    public var maxEncodedKeyBytes: Int? { LMDBCheckpointSchema.maxEncodedKeyBytes(lmdbMaxKeyBytes: 511) }
 
     /// Creates an empty store.
     public init() {}

@@ -156,8 +156,16 @@ enum LMDBCheckpointSchema {
 
     // MARK: Timers
 
+    /// What a timer key puts before the encoded state key: partition id, kind and time. The
+    /// longest prefix of any key the store writes, so LMDB's key limit less this is the
+    /// longest encoded state key it keeps.
+    static let timerKeyPrefixBytes = 4 + 1 + 8
+
+    /// The longest encoded state key a store whose LMDB keeps keys of `maxKeyBytes` keeps.
+    static func maxEncodedKeyBytes(lmdbMaxKeyBytes maxKeyBytes: Int) -> Int { maxKeyBytes - timerKeyPrefixBytes }
+
     static func timerKey(partitionID: UInt32, timer: StoredTimer) -> [UInt8] {
-        var writer = LMDBRecordWriter(capacity: 13 + timer.key.count)
+        var writer = LMDBRecordWriter(capacity: timerKeyPrefixBytes + timer.key.count)
         writer.append(bigEndian: partitionID)
         writer.append(timer.isEventTime ? 1 : 0)
         writer.append(ordered: timer.fireAtMilliseconds)
@@ -167,7 +175,7 @@ enum LMDBCheckpointSchema {
 
     /// The first possible timer key of a partition's timers of one kind firing at or after `time`.
     static func timerKeyStart(partitionID: UInt32, isEventTime: Bool, time: Int64) -> [UInt8] {
-        var writer = LMDBRecordWriter(capacity: 13)
+        var writer = LMDBRecordWriter(capacity: timerKeyPrefixBytes)
         writer.append(bigEndian: partitionID)
         writer.append(isEventTime ? 1 : 0)
         writer.append(ordered: time)

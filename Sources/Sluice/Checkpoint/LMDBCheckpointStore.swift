@@ -37,7 +37,7 @@ public final class LMDBCheckpointStore: CheckpointStore {
 
     /// LMDB's key limit less the longest prefix the store puts before an encoded key: the
     /// timer key's partition id, kind and time (13 bytes; a state key has 4).
-    public var maxEncodedKeyBytes: Int? { environment.maxKeyBytes - 13 }
+    public var maxEncodedKeyBytes: Int? { LMDBCheckpointSchema.maxEncodedKeyBytes(lmdbMaxKeyBytes: environment.maxKeyBytes) }
     /// How many of ``stateKeyTable``'s names are saved.
     private let savedKeyNames: Mutex<Int>
 
