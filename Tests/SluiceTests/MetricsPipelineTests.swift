@@ -133,9 +133,7 @@ struct MetricsPipelineTests {
         values += late.map(\.json)
         var configuration = ObservedFixture.memoryConfiguration(scratch.path)
         configuration.metricsFactory = metrics
-        let service = PipelineService(
-            ObservedFixture.memoryPipeline(values, name: "metrics-memory"), configuration: configuration,
-            logger: ObservedFixture.silentLogger)
+        let service = ObservedFixture.memoryService(values, name: "metrics-memory", configuration: configuration)
         try await service.run()
 
         let dimensions = [("pipeline", "metrics-memory")]
@@ -178,10 +176,7 @@ struct MetricsPipelineTests {
         configuration.metricsFactory = metrics
         configuration.keyIdleTimeout = .zero
         let second = ObservedFixture.memoryReadings(count: 80, sensors: 4, startingAt: ObservedFixture.start + 60_000)
-        try await PipelineService(
-            ObservedFixture.memoryPipeline(second.map(\.json), name: "metrics-restart"), configuration: configuration,
-            logger: ObservedFixture.silentLogger
-        ).run()
+        try await ObservedFixture.memoryService(second.map(\.json), name: "metrics-restart", configuration: configuration).run()
 
         let dimensions = [("pipeline", "metrics-restart")]
         let restored = try metrics.total("sluice_keys_restored_total", dimensions)
@@ -227,17 +222,11 @@ struct MetricsPipelineTests {
         let readings = ObservedFixture.memoryReadings(count: 40, sensors: 2)
         var configuration = ObservedFixture.memoryConfiguration(scratch.path)
         configuration.metricsFactory = metrics
-        try await PipelineService(
-            ObservedFixture.memoryPipeline(readings.map(\.json), name: "metrics-delay"), configuration: configuration,
-            logger: ObservedFixture.silentLogger
-        ).run()
+        try await ObservedFixture.memoryService(readings.map(\.json), name: "metrics-delay", configuration: configuration).run()
 
         // The data is from November 2023: its watermark is that far behind the wall clock.
         let dataAge = Date().timeIntervalSince1970 - Double(ObservedFixture.start) / 1000
-        let delays = try metrics.expectGauge(
-            "sluice_watermark_delay_seconds",
-            [("pipeline", "metrics-delay"), ("partition", ObservedFixture.memoryPartition.description)]
-        ).values
+        let delays = try ObservedFixture.watermarkDelays(in: metrics, pipeline: "metrics-delay")
         #expect(!delays.isEmpty)
         for delay in delays {
             #expect(delay >= 0 && delay <= dataAge + 60, "a watermark delay of \(delay) s for data \(dataAge) s old")
@@ -253,16 +242,12 @@ extension MetricsPipelineTests {
         let readings = ObservedFixture.memoryReadings(count: 40, sensors: 2)
         var configuration = ObservedFixture.memoryConfiguration(scratch.path)
         configuration.metricsFactory = metrics
-        let service = PipelineService(
-            ObservedFixture.memoryPipeline(readings.map(\.json), name: "metrics-forever", outOfOrderness: .seconds(Int64.max)),
-            configuration: configuration, logger: ObservedFixture.silentLogger)
+        let service = ObservedFixture.memoryService(
+            readings.map(\.json), name: "metrics-forever", configuration: configuration, outOfOrderness: .seconds(Int64.max))
         try await service.run()
         #expect(service.status.router.resultsEmitted == UInt64(ObservedFixture.windowCount(readings)))
         #expect(service.status.router.lateRecords == 0)
-        let delays = try metrics.expectGauge(
-            "sluice_watermark_delay_seconds",
-            [("pipeline", "metrics-forever"), ("partition", ObservedFixture.memoryPartition.description)]
-        ).values
+        let delays = try ObservedFixture.watermarkDelays(in: metrics, pipeline: "metrics-forever")
         #expect(!delays.isEmpty)
         #expect(delays.allSatisfy { $0.isFinite && $0 > 0 })
     }
@@ -321,6 +306,21 @@ enum ObservedFixture {
             .lateRecords(to: .handler { _, _ in })
             .deadLetters(to: .handler { _, _ in })
             .sink(MemorySink { _ in })
+    }
+
+    /// A service running ``memoryPipeline(_:name:outOfOrderness:)`` over `values`, logging nowhere.
+    static func memoryService(
+        _ values: [[UInt8]], name: String, configuration: PipelineConfiguration, outOfOrderness: Duration = .seconds(1)
+    ) -> PipelineService<Aggregator> {
+        PipelineService(
+            memoryPipeline(values, name: name, outOfOrderness: outOfOrderness), configuration: configuration, logger: silentLogger)
+    }
+
+    /// Every value the `sluice_watermark_delay_seconds` gauge of pipeline `name` took for ``memoryPartition``.
+    static func watermarkDelays(in metrics: TestMetrics, pipeline name: String) throws -> [Double] {
+        try metrics.expectGauge(
+            "sluice_watermark_delay_seconds", [("pipeline", name), ("partition", memoryPartition.description)]
+        ).values
     }
 
     /// `values` as records of ``memoryPartition`` at offsets 0, 1, 2, …

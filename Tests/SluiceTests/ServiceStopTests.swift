@@ -11,18 +11,14 @@ struct ServiceStopTests {
         let readings = ObservedFixture.memoryReadings(count: 40, sensors: 4)
         let configuration = ObservedFixture.memoryConfiguration(scratch.path)
         // The input ends, so a run that missed the stop would read all 40 records and return.
-        let service = PipelineService(
-            ObservedFixture.memoryPipeline(readings.map(\.json), name: "stop-before-run"), configuration: configuration,
-            logger: ObservedFixture.silentLogger)
+        let service = ObservedFixture.memoryService(readings.map(\.json), name: "stop-before-run", configuration: configuration)
         service.stop()
         try await service.run()
         #expect(service.status.router.recordsConsumed == 0, "a stop that raced start-up must not be lost")
         try await service.run()
         #expect(service.status.router.recordsConsumed == 0, "a stop is final for its service")
 
-        let fresh = PipelineService(
-            ObservedFixture.memoryPipeline(readings.map(\.json), name: "stop-before-run"), configuration: configuration,
-            logger: ObservedFixture.silentLogger)
+        let fresh = ObservedFixture.memoryService(readings.map(\.json), name: "stop-before-run", configuration: configuration)
         try await fresh.run()
         #expect(fresh.status.router.recordsConsumed == UInt64(readings.count))
     }
@@ -33,9 +29,7 @@ struct ServiceStopTests {
         var configuration = ObservedFixture.memoryConfiguration(scratch.path)
         configuration.stopsAtEndOfInput = false
         let readings = ObservedFixture.memoryReadings(count: 40, sensors: 4)
-        let service = PipelineService(
-            ObservedFixture.memoryPipeline(readings.map(\.json), name: "concurrent-runs"), configuration: configuration,
-            logger: ObservedFixture.silentLogger)
+        let service = ObservedFixture.memoryService(readings.map(\.json), name: "concurrent-runs", configuration: configuration)
         let first = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(30)
         while !(service.status.isRunning && service.status.router.recordsConsumed == UInt64(readings.count)) {
@@ -59,9 +53,7 @@ struct ServiceStopTests {
         var configuration = ObservedFixture.memoryConfiguration(scratch.path)
         configuration.metricsFactory = metrics
         let readings = ObservedFixture.memoryReadings(count: 40, sensors: 4)
-        let service = PipelineService(
-            ObservedFixture.memoryPipeline(readings.map(\.json), name: "two-runs"), configuration: configuration,
-            logger: ObservedFixture.silentLogger)
+        let service = ObservedFixture.memoryService(readings.map(\.json), name: "two-runs", configuration: configuration)
         func checkpointsCounted() throws -> Int64 { try metrics.total("sluice_checkpoints_total", [("pipeline", "two-runs")]) }
 
         try await service.run()
