@@ -9,7 +9,7 @@ struct SluiceBench: AsyncParsableCommand {
         abstract: "Sluice against plain librdkafka on the same broker and topic, in the same run.",
         discussion: "See Benchmarks/README.md. Tables go to stdout, progress to stderr.",
         subcommands: [
-            ConsumeCommand.self, ProduceCommand.self, IoTCommand.self, AllCommand.self, PipelineChildCommand.self,
+            ConsumeCommand.self, ProduceCommand.self, IoTCommand.self, AllCommand.self, DecodeCommand.self, PipelineChildCommand.self,
         ])
 }
 
