@@ -26,11 +26,15 @@ public struct ConsumedRecord: Sendable, Equatable {
 /// Reads whole topics with a plain consumer, as any Kafka tool would see them.
 public enum KafkaTopicReader {
     /// Reads every partition of `topic` from its low to its high watermark as of the call.
+    ///
+    /// Throws a `KafkaError` with code `.timeout` when `timeout` passes without a record from
+    /// the partitions left to read.
     public static func readAll(
         topic: String, bootstrapServers: [String], timeout: Duration = .seconds(60), logger: Logger = Logger(label: "sluice.testing")
     ) async throws -> [ConsumedRecord] {
         var configuration = KafkaConsumerConfiguration(bootstrapServers: bootstrapServers)
         configuration.maxQueuedRecords = 200_000
+        configuration.reportsPartitionEnds = true
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         do {
             let records = try await read(topic: topic, consumer: consumer, timeout: timeout)

@@ -46,6 +46,31 @@ struct OutputScannerTests {
         #expect(result.scanOffsets[Self.output] == 4, "the scan read past every record of the application")
     }
 
+    @Test("records of another life numbered between two lives this outbox holds do not mark it as published")
+    func anotherLifeBetweenTwoOwnLivesIsIgnored() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: ObservedFixture.silentLogger)
+        defer { cluster.close() }
+        try cluster.createTopic(Self.output.topic, partitions: 1)
+        // The outbox holds 100 and 101 from a life whose state was later found stale and
+        // dropped, and 20,000,000 and 20,000,001 from the life that reopened the partition. In
+        // between, another member held the input partition and published 9,000,000 and
+        // 9,000,001 under the same writer name. None of this outbox's entries is in the output.
+        try await ObservedFixture.produce(
+            [Self.published(9_000_000), Self.published(9_000_001)], bootstrapServers: cluster.bootstrapServers)
+
+        let scanner = OutputScanner(
+            applicationID: Self.application, configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers),
+            logger: ObservedFixture.silentLogger)
+        let outbox = [100, 101, 20_000_000, 20_000_001].map(Self.entry)
+        let result = try await scanner.scan(outbox: outbox, from: [:])
+        #expect(result.alreadyPublished.isEmpty, "nothing of this outbox was published: every entry must go out")
+
+        // Once one of its own entries is there, it and every earlier entry of the writer count.
+        try await ObservedFixture.produce([Self.published(20_000_000)], bootstrapServers: cluster.bootstrapServers)
+        let rescanned = try await scanner.scan(outbox: outbox, from: [:])
+        #expect(Set(rescanned.alreadyPublished.map(\.sequence)) == [100, 101, 20_000_000])
+    }
+
     @Test("an entry is published when a later one of its own writer is in the partition")
     func laterOwnRecordMarksEarlierEntries() async throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: ObservedFixture.silentLogger)

@@ -8,11 +8,13 @@ import SluiceKafka
 /// seen *in that partition*. The idempotent producer keeps order within a
 /// partition only, so the answer is per (writer, output partition).
 ///
-/// Only sequences up to the highest this outbox holds for the writer and partition count.
-/// A writer's name is its input partition, and another life of that partition (another
-/// group member that took it over, starting with a clock-based ``PartitionProgress/firstSequence()``
-/// far above ours) writes under the same name: its records say nothing about ours, and
-/// counting them would take every entry of ours as published, and lose them.
+/// Only sequences this outbox holds for the writer and partition count. A writer's name is
+/// its input partition, and another life of that partition (another group member that took it
+/// over, starting with a clock-based ``PartitionProgress/firstSequence()``) writes under the
+/// same name: its records say nothing about ours, and counting them would take entries of ours
+/// as published, and lose them. Its sequences may lie anywhere among ours, not only above them:
+/// an outbox can hold entries of two lives of its own (the stale state a partition was reopened
+/// without keeps its entries), with the other life's numbers between the two.
 struct OutputScanner {
     let applicationID: String
     let configuration: KafkaConsumerConfiguration
@@ -30,6 +32,9 @@ struct OutputScanner {
         guard !byPartition.isEmpty else { return Result(alreadyPublished: [], scanOffsets: [:]) }
         var config = configuration
         config.groupID = nil
+        // A partition whose last offsets are transaction markers (a transactional producer
+        // shares the topic) is caught up without a record at its end.
+        config.reportsPartitionEnds = true
         let consumer = try KafkaConsumer(configuration: config, logger: logger)
         do {
             let result = try await scan(byPartition: byPartition, from: scanOffsets, with: consumer)
@@ -48,12 +53,12 @@ struct OutputScanner {
 
         var highestSeen: [OutputPartition: [String: UInt64]] = [:]
         var newScanOffsets: [OutputPartition: Int64] = [:]
-        // Per output partition and writer, the highest sequence this outbox holds (see the type's documentation).
-        var highestPending: [OutputPartition: [String: UInt64]] = [:]
+        // Per output partition and writer, the sequences this outbox holds (see the type's documentation).
+        var pending: [OutputPartition: [String: Set<UInt64>]] = [:]
         for (partition, entries) in byPartition {
             for entry in entries {
                 let name = OutboxPublisher.writerName(applicationID: applicationID, partition: entry.key.writer)
-                highestPending[partition, default: [:]][name] = Swift.max(highestPending[partition]?[name] ?? 0, entry.key.sequence)
+                pending[partition, default: [:]][name, default: []].insert(entry.key.sequence)
             }
         }
         var ranges: [KafkaTopicPartition: (start: Int64, end: Int64)] = [:]
@@ -63,6 +68,8 @@ struct OutputScanner {
             ranges[tp] = (Swift.max(scanOffsets[partition] ?? marks.low, marks.low), marks.high)
         }
         do {
+            // The timeout counts from the last record read, not from the start: a long range
+            // (a shared topic, read from its beginning) may take longer than that in all.
             try await consumer.read(ranges, timeout: .seconds(120)) { record in
                 guard let writer = record.header(named: OutboxPublisher.writerHeader),
                     let sequenceText = record.header(named: OutboxPublisher.sequenceHeader),
@@ -72,7 +79,7 @@ struct OutputScanner {
                 guard name.hasPrefix(applicationID + "|") else { return }
                 let partition = OutputPartition(topic: record.topic, partition: record.partition)
                 newScanOffsets[partition] = record.offset + 1
-                guard let limit = highestPending[partition]?[name], sequence <= limit else { return }
+                guard pending[partition]?[name]?.contains(sequence) ?? false else { return }
                 highestSeen[partition, default: [:]][name] = Swift.max(highestSeen[partition]?[name] ?? 0, sequence)
             }
         } catch let error as KafkaError where error.code == .timeout {
