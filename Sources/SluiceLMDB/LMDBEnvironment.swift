@@ -136,9 +136,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Safe to read while another thread writes: it waits while the map is being grown, since
     /// LMDB reads the answer from the map itself.
     public var usedBytes: Int {
-        guard unmapped.withLock({ $0 }) == nil else { return 0 }
+        // Checked inside the gate: a resize this call waited for may have lost the map.
         gate.enter()
         defer { gate.leave() }
+        guard unmapped.withLock({ $0 }) == nil else { return 0 }
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         return (Int(info.me_last_pgno) + 1) * pageSize
@@ -183,8 +184,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// keeps old pages from being reused and delays map growth.
     public func read<Result>(_ body: (LMDBTransaction) throws -> Result) throws -> Result {
         while true {
-            try checkMapped()
-            gate.enter()
+            try enterMapped()
             var txn: OpaquePointer?
             let returnCode = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
             guard returnCode == MDB_SUCCESS, let txn else {
@@ -215,9 +215,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Do not start a write inside a read or write transaction.
     public func write<Result>(_ body: (LMDBWriteTransaction) throws -> Result) throws -> Result {
         while true {
-            try checkMapped()
             let attemptMapSize = mapSize
-            gate.enter()
+            try enterMapped()
             var txn: OpaquePointer?
             let beginCode = mdb_txn_begin(handle, nil, 0, &txn)
             guard beginCode == MDB_SUCCESS, let txn else {
@@ -313,6 +312,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private func markUnmapped(_ code: Int32, _ operation: String) {
         let text = String(cString: mdb_strerror(code))
         unmapped.withLock { $0 = $0 ?? "\(operation) failed (\(text))" }
+    }
+
+    /// Enters the gate, then throws (having left it) if the map is gone: checked inside, since
+    /// a resize this call waited for in ``LMDBTransactionGate/enter()`` may have lost the map.
+    private func enterMapped() throws {
+        gate.enter()
+        do {
+            try checkMapped()
+        } catch {
+            gate.leave()
+            throw error
+        }
     }
 
     /// Throws once the map is gone (see ``markUnmapped(_:_:)``), instead of letting a

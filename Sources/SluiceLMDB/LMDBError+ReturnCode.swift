@@ -70,6 +70,15 @@ extension LMDBError {
                 message: "Could not \(operation): LMDB hit a fatal error on \(path) (\(detail)). "
                     + "Close the environment and open it again.",
                 returnCode: returnCode)
+        case EIO:
+            // LMDB's page flush returns EIO for a write cut short ("short write, filesystem
+            // full?"), which is how a disk or quota filling up in the middle of a commit shows.
+            self.init(
+                code: .ioFailure,
+                message: "Could not \(operation) on \(path): \(detail). LMDB reports a write cut short this way, "
+                    + "as when the disk, a quota or the file size limit fills up during the write: check the free "
+                    + "space first, then the device. The last committed data is intact.",
+                returnCode: returnCode, isRetriable: true)
         case EACCES, EPERM, EROFS:
             self.init(
                 code: .ioFailure,

@@ -213,7 +213,9 @@ struct LMDBChildProcesses {
     }
 
     /// Commits one checkpoint to `SLUICE_LMDB_DISK_FULL`, then lowers the file size limit so that the
-    /// next, larger checkpoint cannot be written, and reports how that commit failed.
+    /// next, larger checkpoint cannot be written, and reports how that commit failed. With
+    /// `SLUICE_LMDB_DISK_FULL_SLACK` the limit lies that many bytes past the file's end, so that the
+    /// first write past the end is cut short instead of refused.
     @Test(.enabled(if: environmentVariable("SLUICE_LMDB_DISK_FULL") != nil))
     func diskFullWriter() throws {
         let directory = environmentVariable("SLUICE_LMDB_DISK_FULL")!
@@ -232,7 +234,7 @@ struct LMDBChildProcesses {
         signal(SIGXFSZ, SIG_IGN)
         var limit = rlimit()
         getrlimit(RLIMIT_FSIZE_VALUE, &limit)
-        limit.rlim_cur = rlim_t(status.st_size)
+        limit.rlim_cur = rlim_t(Int(status.st_size) + (environmentVariable("SLUICE_LMDB_DISK_FULL_SLACK").flatMap { Int($0) } ?? 0))
         setrlimit(RLIMIT_FSIZE_VALUE, &limit)
         var updates: [[UInt8]: [UInt8]?] = [:]
         for index in 0 ..< 20_000 { updates[CrashModel.key(index)] = Array(repeating: 2, count: 32) }

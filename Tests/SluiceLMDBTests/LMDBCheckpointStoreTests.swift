@@ -385,6 +385,22 @@ struct LMDBCheckpointStoreTests {
         #expect(try store.progress(of: Self.orders)?.nextOffset == 1)
     }
 
+    @Test func aWriteCutShortByAFullDiskSaysSo() throws {
+        // The limit half a page past the file's end: the commit's first write past the end is
+        // cut short, which LMDB reports as EIO rather than as the file system's error.
+        let directory = TemporaryDirectory()
+        let child = ChildProcess(
+            test: "LMDBChildProcesses/diskFullWriter",
+            environment: ["SLUICE_LMDB_DISK_FULL": directory.path, "SLUICE_LMDB_DISK_FULL_SLACK": "2048"])
+        let report = child.readLine()
+        child.waitForExit()
+        #expect(report?.hasPrefix("error ioFailure retriable ") == true, "\(report ?? "no report")")
+        #expect(report?.contains("check the free space") == true, "\(report ?? "no report")")
+        let store = try LMDBCheckpointStore(directory: directory.path)
+        #expect(try store.lastCheckpointID() == 1)
+        #expect(try store.keys(in: Self.orders) == [[1]])
+    }
+
     @Test func keyUpdatesAreSortedInLMDBOrder() {
         var random = TestRandom(seed: 5)
         var updates: [[UInt8]: [UInt8]?] = [[]: nil, [0]: [0], Array(repeating: 0, count: 16): nil]
