@@ -57,7 +57,7 @@ public struct KafkaAdmin: Sendable {
         defer { rd_kafka_queue_destroy(queue) }
         var topics: [OpaquePointer?] = [newTopic]
         rd_kafka_CreateTopics(client.handle, &topics, 1, options, queue)
-        guard let event = rd_kafka_queue_poll(queue, timeout.timeoutMilliseconds + 1_000) else {
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: Int64(timeout.timeoutMilliseconds) + 1_000)) else {
             throw KafkaError(.timeout, "createTopic \(name): no answer within \(timeout)", isRetriable: true)
         }
         defer { rd_kafka_event_destroy(event) }

@@ -16,6 +16,10 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
     let messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>?
     /// Topic names by topic handle, so `topic` does not decode a C string per record.
     private let topicNames: [(handle: OpaquePointer, name: String)]
+    /// The client the messages came from, kept alive until they are freed: librdkafka's
+    /// `rd_kafka_destroy` waits for every message of its instance to be destroyed first, so a
+    /// record kept past its consumer would otherwise hold a destroying thread for as long.
+    private let client: RDKafkaClient?
     /// Held while librdkafka parses (or hands out the parsed) headers of a message: parsing
     /// writes to the message, so two threads must not do it at once. Records whose headers
     /// are never read (an engine that ignores input headers) never pay for parsing them.
@@ -24,10 +28,12 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
     /// The number of records.
     public let count: Int
 
-    /// Takes ownership of `count` valid messages in `messages` (allocated with `allocate`).
-    init(messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>?, count: Int) {
+    /// Takes ownership of `count` valid messages in `messages` (allocated with `allocate`),
+    /// which `client` fetched.
+    init(messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>?, count: Int, client: RDKafkaClient?) {
         self.messages = messages
         self.count = count
+        self.client = client
         var names: [(handle: OpaquePointer, name: String)] = []
         for index in 0..<count {
             let message = messages![index]!
@@ -40,7 +46,7 @@ public final class KafkaBatch: RandomAccessCollection, @unchecked Sendable {
 
     /// An empty batch.
     convenience init() {
-        self.init(messages: nil, count: 0)
+        self.init(messages: nil, count: 0, client: nil)
     }
 
     deinit {

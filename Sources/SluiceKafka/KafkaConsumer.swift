@@ -154,10 +154,14 @@ public final class KafkaConsumer: Sendable {
             // a close() between taking and applying it would leave it unapplied, and librdkafka's
             // close would wait for it forever.
             try checkUnacknowledged(event)
-            let rebalance = state.withLock { state in
-                state.unacknowledged.remove(at: state.unacknowledged.firstIndex { $0.event == event }!)
-            }
+            let rebalance = state.withLock { state in state.unacknowledged.first { $0.event == event }! }
+            // Forgotten only once applied: an event whose assignment librdkafka refused (say, a
+            // start offset it rejects) can be acknowledged again, and close() still applies it
+            // (librdkafka's close waits for every rebalance to be applied).
             try Self.apply(rebalance, startOffsets: startOffsets, client: client)
+            state.withLock { state in
+                if let index = state.unacknowledged.firstIndex(where: { $0.event == event }) { state.unacknowledged.remove(at: index) }
+            }
         }
     }
 
@@ -223,23 +227,32 @@ public final class KafkaConsumer: Sendable {
 
     /// Stops fetching `partitions` until ``resume(_:)``; records already fetched for them
     /// are discarded and fetched again after resuming.
-    public func pause(_ partitions: [KafkaTopicPartition]) throws {
+    ///
+    /// Runs on the consumer's control thread: librdkafka waits for each partition's broker
+    /// thread to take the pause, which may be busy connecting.
+    public func pause(_ partitions: [KafkaTopicPartition]) async throws {
         try checkOpen()
-        let list = RDKafkaTopicPartitionList.make(partitions)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_pause_partitions(client.handle, list)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "pause") }
-        try RDKafkaTopicPartitionList.throwFirstError(list, "pause")
+        let client = client
+        try await controlThread.run { () throws -> Void in
+            let list = RDKafkaTopicPartitionList.make(partitions)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_pause_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "pause") }
+            try RDKafkaTopicPartitionList.throwFirstError(list, "pause")
+        }
     }
 
-    /// Resumes fetching partitions paused with ``pause(_:)``.
-    public func resume(_ partitions: [KafkaTopicPartition]) throws {
+    /// Resumes fetching partitions paused with ``pause(_:)``, on the control thread as it.
+    public func resume(_ partitions: [KafkaTopicPartition]) async throws {
         try checkOpen()
-        let list = RDKafkaTopicPartitionList.make(partitions)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_resume_partitions(client.handle, list)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "resume") }
-        try RDKafkaTopicPartitionList.throwFirstError(list, "resume")
+        let client = client
+        try await controlThread.run { () throws -> Void in
+            let list = RDKafkaTopicPartitionList.make(partitions)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_resume_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "resume") }
+            try RDKafkaTopicPartitionList.throwFirstError(list, "resume")
+        }
     }
 
     // MARK: Offsets
@@ -489,7 +502,7 @@ private final class ConsumerQueue: @unchecked Sendable {
         if kept == 0 {
             buffer.deallocate()
         }
-        let batch = kept == 0 ? KafkaBatch() : KafkaBatch(messages: buffer, count: kept)
+        let batch = kept == 0 ? KafkaBatch() : KafkaBatch(messages: buffer, count: kept, client: client)
         if let fatal { throw fatal }
         return PolledBatch(batch: batch, rebalance: takeRebalance(context), partitionEnds: partitionEnds)
     }

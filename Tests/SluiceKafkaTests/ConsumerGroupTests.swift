@@ -77,6 +77,11 @@ struct ConsumerGroupTests {
         }
 
         let p0 = KafkaTopicPartition(topic: "jobs", partition: 0)
+        // A start offset librdkafka refuses fails the acknowledgement but keeps the event, to be
+        // acknowledged again.
+        await #expect(throws: KafkaError.self) {
+            try await consumer.acknowledge(assigned, startOffsets: [p0: -5])
+        }
         try await consumer.acknowledge(assigned, startOffsets: [p0: 3])
         let received = try await consume(consumer, count: 7)
         #expect(received.filter { $0.partition == 0 }.map(\.offset) == [3, 4])

@@ -65,7 +65,7 @@ struct OffsetAndFlowTests {
         let p0 = KafkaTopicPartition(topic: "flow", partition: 0)
         let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster), logger: testLogger)
         try await consumer.assign(allPartitions("flow", count: 2))
-        try consumer.pause([p0])
+        try await consumer.pause([p0])
         var received = try await consume(consumer, count: 20)
         #expect(received.count == 20)
         #expect(received.allSatisfy { $0.partition == 1 })
@@ -73,7 +73,7 @@ struct OffsetAndFlowTests {
         received = try await consume(consumer, count: 1, timeout: .milliseconds(700))
         #expect(received.isEmpty)
 
-        try consumer.resume([p0])
+        try await consumer.resume([p0])
         received = try await consume(consumer, count: 20)
         #expect(received.map(\.partition) == Array(repeating: 0, count: 20))
         #expect(received.map(\.offset) == Array(0..<20))

@@ -69,10 +69,11 @@ final class RDKafkaClient: @unchecked Sendable {
 
     deinit {
         // rd_kafka_destroy may block (it closes a consumer and joins threads), and a deinit
-        // can run on the cooperative pool, so destroy on a plain dispatch thread.
+        // can run on the cooperative pool, so destroy on a queue of its own: not a global
+        // queue, whose threads Swift's global executor shares on Linux.
         context.isClosing.store(true, ordering: .sequentiallyConsistent)
         let doomed = DoomedHandle(handle: handle, context: retainedContext)
-        DispatchQueue.global().async {
+        DispatchQueue(label: "sluice.kafka.destroy.\(name)").async {
             rd_kafka_destroy(doomed.handle)
             doomed.context.release()
         }
