@@ -27,6 +27,12 @@ public struct PipelineConfiguration: Sendable {
     public var kafka: KafkaConfiguration?
     /// Where the LMDB checkpoint store lives. Required.
     public var stateDirectory: String
+    /// The most bytes the checkpoint store's file may grow to: every key's state plus the
+    /// outbox. Default 64 GiB. A checkpoint that needs more fails with
+    /// ``SluiceError/Code/checkpointFailure`` and the pipeline stops, the last checkpoint intact;
+    /// raise this and restart. The store maps the file into memory, so this much address space
+    /// is reserved (not used) as the file grows.
+    public var stateStoreMaximumBytes: Int = 64 << 30
     /// How often a checkpoint is taken. Default 1 second; works down to 100 ms.
     public var checkpointInterval: Duration = .seconds(1)
     /// The delivery guarantee. Default ``DeliveryGuarantee/exactlyOnce``.
@@ -88,6 +94,10 @@ public struct PipelineConfiguration: Sendable {
         }
         if maxPollRecords < 1 {
             throw SluiceError(.invalidConfiguration, "maxPollRecords must be at least 1")
+        }
+        if stateStoreMaximumBytes < 1 << 20 {
+            throw SluiceError(
+                .invalidConfiguration, "stateStoreMaximumBytes is \(stateStoreMaximumBytes): give at least 1 MiB (1048576 bytes)")
         }
         if let kafka {
             do { try kafka.validate() } catch let error as KafkaError {

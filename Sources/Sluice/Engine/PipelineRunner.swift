@@ -128,7 +128,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             let directory = configuration.stateDirectory
             // On the checkpoint thread: opening syncs and may wait out a lock (LMDBLockFile).
             let openingLogger = storeLogger
-            store = try await worker.run { try LMDBCheckpointStore(directory: directory, logger: openingLogger) }
+            let maximumBytes = configuration.stateStoreMaximumBytes
+            let lmdb = LMDBConfiguration(initialMapSize: Swift.min(64 << 20, maximumBytes), maximumMapSize: maximumBytes)
+            store = try await worker.run { try LMDBCheckpointStore(directory: directory, configuration: lmdb, logger: openingLogger) }
         } catch let error as LMDBError where error.code == .directoryInUse {
             throw SluiceError(.stateDirectoryInUse, error.message, underlying: error)
         }
@@ -711,6 +713,13 @@ actor PipelineRunner<Processor: KeyedProcessor> {
         inFlight = nil
         do {
             try await checkpoint.commit.value
+        } catch let error as LMDBError where error.code == .mapFull {
+            throw SluiceError(
+                .checkpointFailure,
+                "checkpoint \(checkpoint.id) could not be written to \(configuration.stateDirectory): the state store would grow past "
+                    + "PipelineConfiguration.stateStoreMaximumBytes (\(configuration.stateStoreMaximumBytes) bytes). Raise it and "
+                    + "restart; the last checkpoint is intact. (\(error.message))",
+                underlying: error)
         } catch {
             throw SluiceError(
                 .checkpointFailure, "checkpoint \(checkpoint.id) could not be written to \(configuration.stateDirectory): \(error)",
