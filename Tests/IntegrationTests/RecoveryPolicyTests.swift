@@ -77,6 +77,45 @@ struct RecoveryPolicyTests {
         #expect(resumed.status.router.recordsConsumed == 0)
     }
 
+    @Test(
+        "in a bounded run, a group member the group gives no partition finishes instead of waiting for ever",
+        .timeLimit(.minutes(1)))
+    func memberWithoutPartitionsFinishes() async throws {
+        // One input partition, held by a running member: a second member joining gets nothing.
+        let cluster = try mockCluster([("sensors", 1), ("sums", 1)])
+        let readings = Job.readings(count: 300, sensors: 3)
+        try await Job.produce(readings, to: "sensors", cluster: cluster)
+        let name = "idle-member-\(UUID().uuidString.prefix(6))"
+        let pipeline = Job.makePipeline(
+            input: "sensors", output: "sums", window: .seconds(10), assignment: .consumerGroup(.cooperativeSticky), name: name)
+        func member(_ state: String, bounded: Bool) -> PipelineService<WindowAggregator<Int, Reading, SumCount>> {
+            var configuration = configuration(cluster, state: temporaryDirectory(state))
+            configuration.sessionTimeout = .seconds(6)
+            configuration.stopsAtEndOfInput = bounded
+            return PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
+        }
+        let holder = member("idle-member-holder", bounded: false)
+        let holding = Task { try await holder.run() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while holder.status.router.recordsConsumed < UInt64(readings.count) {
+            try #require(ContinuousClock.now < deadline, "the first member did not read the partition")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+
+        // Bounded, and given nothing (the sticky assignor leaves the partition where it is).
+        let idle = member("idle-member-idle", bounded: true)
+        try await idle.run()
+        #expect(idle.status.router.recordsConsumed == 0)
+
+        holder.stop()
+        try await holding.value
+        // The holder was stopped, not at the end of a bounded input: its last windows stay open.
+        let output = try await KafkaTopicReader.readAll(topic: "sums", bootstrapServers: cluster.bootstrapServers)
+        let report = ExactlyOnceReport(expected: groundTruth(readings, windowMilliseconds: 10_000), found: Job.parse(output))
+        #expect(report.foundCount > 0 && report.duplicated.isEmpty && report.wrong.isEmpty && report.unexpected.isEmpty, "\(report)")
+        #expect(Set(report.missing.map(\.windowStart)).count == 1, "only the last window is still open: \(report)")
+    }
+
     @Test("consumer-group assignment processes every partition and commits offsets to the group")
     func consumerGroupMode() async throws {
         let cluster = try mockCluster([("sensors", 3), ("sums", 2)])

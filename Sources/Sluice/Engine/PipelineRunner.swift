@@ -35,6 +35,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
     private var endOffsets: [InputPartition: Int64] = [:]
     /// Each partition's end when this run first got it; kept when it is revoked (see `resolveStartOffsets`).
     private var firstEndOffsets: [InputPartition: Int64] = [:]
+    /// Whether the group's latest assignment left this member without any partition: a bounded
+    /// run then has nothing to read, and finishes rather than waiting for a partition to come.
+    private var holdsNoAssignedPartition = false
     private var nextCheckpointAt: ContinuousClock.Instant = .now
     private var isFirstCheckpointPending = true
     /// When idle keys were last looked for (see ``PipelineConfiguration/keyIdleTimeout``).
@@ -410,6 +413,7 @@ actor PipelineRunner<Processor: KeyedProcessor> {
             let offsets = try await resolveStartOffsets(for: inputs)
             try await consumer.acknowledge(
                 event, startOffsets: Self.kafkaOffsets(offsets))
+            holdsNoAssignedPartition = endOffsets.isEmpty
             metrics.rebalanced()
         case .revoked(let partitions):
             let inputs = partitions.map { InputPartition(topic: $0.topic, partition: $0.partition) }
@@ -461,7 +465,9 @@ actor PipelineRunner<Processor: KeyedProcessor> {
 
     private func reachedEndOfInput() -> Bool {
         if memoryInput != nil { return memoryInputFinished }
-        guard !endOffsets.isEmpty else { return false }
+        // In a consumer group, a member the latest assignment gave nothing is done. (Before the
+        // first assignment, or between an eager revocation and the assignment after it, it is not.)
+        guard !endOffsets.isEmpty else { return holdsNoAssignedPartition }
         return endOffsets.allSatisfy { partition, end in (positions[partition] ?? 0) >= end }
     }
 
