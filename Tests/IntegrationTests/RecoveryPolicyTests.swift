@@ -88,22 +88,30 @@ struct RecoveryPolicyTests {
         let name = "idle-member-\(UUID().uuidString.prefix(6))"
         let pipeline = Job.makePipeline(
             input: "sensors", output: "sums", window: .seconds(10), assignment: .consumerGroup(.cooperativeSticky), name: name)
-        func member(_ state: String, bounded: Bool) -> PipelineService<WindowAggregator<Int, Reading, SumCount>> {
-            var configuration = configuration(cluster, state: temporaryDirectory(state))
-            configuration.sessionTimeout = .seconds(6)
-            configuration.stopsAtEndOfInput = bounded
-            return PipelineService(pipeline, configuration: configuration, logger: integrationLogger)
-        }
-        let holder = member("idle-member-holder", bounded: false)
+        var holderConfiguration = configuration(cluster, state: temporaryDirectory("idle-member-holder"))
+        holderConfiguration.sessionTimeout = .seconds(6)
+        holderConfiguration.stopsAtEndOfInput = false
+        let holder = PipelineService(pipeline, configuration: holderConfiguration, logger: integrationLogger)
         let holding = Task { try await holder.run() }
+        // Until the group's offset shows the whole partition processed, so that whichever member
+        // holds the partition later starts at its end.
+        let offsets = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupID: name), logger: integrationLogger)
+        let partition = KafkaTopicPartition(topic: "sensors", partition: 0)
         let deadline = ContinuousClock.now + .seconds(30)
-        while holder.status.router.recordsConsumed < UInt64(readings.count) {
-            try #require(ContinuousClock.now < deadline, "the first member did not read the partition")
-            try await Task.sleep(for: .milliseconds(20))
+        while try await offsets.committedOffsets(for: [partition], timeout: .seconds(5))[partition] != Int64(readings.count) {
+            try #require(ContinuousClock.now < deadline, "the first member did not process and commit the partition")
+            try await Task.sleep(for: .milliseconds(50))
         }
+        await offsets.close()
 
-        // Bounded, and given nothing (the sticky assignor leaves the partition where it is).
-        let idle = member("idle-member-idle", bounded: true)
+        // Bounded. The sticky assignor leaves the partition with its holder, so this member is
+        // given nothing; should the holder be slow to rejoin and lose it, this member gets it at
+        // its end (without the holder's state, which it is told to accept) and reads nothing.
+        var idleConfiguration = configuration(cluster, state: temporaryDirectory("idle-member-idle"))
+        idleConfiguration.sessionTimeout = .seconds(6)
+        idleConfiguration.missingState = .acceptLoss
+        let idle = PipelineService(pipeline, configuration: idleConfiguration, logger: integrationLogger)
         try await idle.run()
         #expect(idle.status.router.recordsConsumed == 0)
 
