@@ -29,7 +29,19 @@ final class BrokerRuntime: Sendable {
         }
     }
 
-    /// Stops cleanly on SIGTERM and SIGINT. Keep the returned sources alive.
+    /// Blocks SIGTERM and SIGINT in this thread (the main thread, before any other starts, so
+    /// every thread inherits it): one arriving during start-up stays pending until
+    /// ``installSignalHandlers()`` takes it over, instead of ending the process at once.
+    static func holdShutdownSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Stops cleanly on SIGTERM and SIGINT, also on one that arrived (and was held) during
+    /// start-up. Keep the returned sources alive.
     func installSignalHandlers() -> [any DispatchSourceSignal] {
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {
@@ -42,6 +54,20 @@ final class BrokerRuntime: Sendable {
             source.resume()
             sources.append(source)
         }
+        // Pending signals are discarded when their action is set to ignore, so one held during
+        // start-up is looked for first and honoured here.
+        var pending = sigset_t()
+        sigpending(&pending)
+        let heldSignal = [SIGTERM, SIGINT].first { sigismember(&pending, $0) == 1 }
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        if let heldSignal {
+            logger.info("signal \(heldSignal) during start-up: shutting down")
+            DispatchQueue.main.async { self.shutdown() }
+        }
         return sources
     }
 
@@ -51,7 +77,7 @@ final class BrokerRuntime: Sendable {
     func startControlChannel(exitAtEndOfInput: Bool) {
         let channel = ControlChannel(cluster: cluster)
         let thread = Thread { [self] in
-            while let line = readLine() {
+            commands: while let line = readLine() {
                 let reply = channel.execute(line)
                 switch reply {
                 case .none: continue
@@ -60,9 +86,10 @@ final class BrokerRuntime: Sendable {
                     DispatchQueue.main.async { self.shutdown() }
                     return
                 case .ok:
-                    emit("ok")
+                    // Nobody reads the answers any more: the channel is over, as at end of input.
+                    if !emit("ok") { break commands }
                 case .error(let message):
-                    emit("error: \(message)")
+                    if !emit("error: \(message)") { break commands }
                 }
             }
             if exitAtEndOfInput {
@@ -87,6 +114,8 @@ final class BrokerRuntime: Sendable {
 }
 
 /// Writes one line to stdout at once, unbuffered, so a reading process sees it immediately.
-func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+/// Returns `false` when nobody reads stdout any more (the write failed, for example with EPIPE).
+@discardableResult
+func emit(_ line: String) -> Bool {
+    (try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))) != nil
 }

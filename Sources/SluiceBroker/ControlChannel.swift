@@ -72,7 +72,9 @@ struct ControlChannel: Sendable {
         } else if text.hasSuffix("s") {
             milliseconds = Double(text.dropLast()).map { $0 * 1_000 }
         }
-        guard let milliseconds, milliseconds >= 0, milliseconds <= 3_600_000 else { return nil }
+        // Whole milliseconds, as the mock keeps them: anything else would be cut without a word
+        // (`0.5ms` to no delay at all).
+        guard let milliseconds, milliseconds >= 0, milliseconds <= 3_600_000, milliseconds == milliseconds.rounded() else { return nil }
         return .milliseconds(milliseconds)
     }
 
@@ -85,8 +87,13 @@ struct ControlChannel: Sendable {
         "initproducerid": KafkaMockCluster.APIKey.initProducerID,
     ]
 
+    /// Kafka's request kinds are numbered from 0; librdkafka 2.0.2 knows the first 68 (`RD_KAFKAP__NUM`),
+    /// and the mock matches injected errors against those only.
+    static let apiKeyRange: ClosedRange<Int16> = 0...67
+
     static func apiKey(_ text: String) -> Int16? {
-        Int16(text) ?? apiKeys[text.lowercased()]
+        guard let key = Int16(text) ?? apiKeys[text.lowercased()], apiKeyRange.contains(key) else { return nil }
+        return key
     }
 
     private static let errorCodes: [String: Int32] = [
@@ -103,7 +110,9 @@ struct ControlChannel: Sendable {
         "REBALANCE_IN_PROGRESS": KafkaMockCluster.ErrorCode.rebalanceInProgress,
     ]
 
+    /// A Kafka error number (an `int16` on the wire, so other numbers are refused) or name.
     static func errorCode(_ text: String) -> Int32? {
-        Int32(text) ?? errorCodes[text.uppercased()]
+        if let number = Int16(text) { return Int32(number) }
+        return errorCodes[text.uppercased()]
     }
 }

@@ -63,7 +63,11 @@ struct SluiceBrokerCommand: ParsableCommand {
         }
         let runtime = BrokerRuntime(cluster: cluster, forwarder: forwarder, bootstrapFile: bootstrapFile, logger: logger)
 
-        emit("bootstrap=\(bootstrap)")
+        guard emit("bootstrap=\(bootstrap)") else {
+            logger.error("cannot write the bootstrap address to standard output; stopping")
+            runtime.shutdown()
+            return
+        }
         if let bootstrapFile {
             try runtime.writeBootstrapFile(bootstrapFile, contents: bootstrap)
         }

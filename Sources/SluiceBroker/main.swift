@@ -41,4 +41,10 @@ import Glibc
 
 // A client that disconnects while the forwarder writes to it must not kill the broker.
 signal(SIGPIPE, SIG_IGN)
+// Started in the background of an interactive shell, the control channel's read of the
+// terminal would stop the whole process (SIGTTIN); ignored, the read fails and Kafka is served.
+signal(SIGTTIN, SIG_IGN)
+// SIGTERM and SIGINT are handled by BrokerRuntime; until its handlers are in place they are
+// held back rather than left to their default action (an exit with status 143 or 130).
+BrokerRuntime.holdShutdownSignals()
 SluiceBrokerCommand.main()

@@ -108,6 +108,11 @@ struct BrokerProcessTests {
         #expect(await command("rtt 1 infs")?.hasPrefix("error: usage: rtt") == true)
         #expect(await command("rtt 1 1e30ms")?.hasPrefix("error: usage: rtt") == true)
         #expect(await command("rtt 1 0") == "ok")
+        // Values the mock would take as something else (or as nothing) are refused, not answered `ok`.
+        #expect(await command("rtt 1 0.5ms")?.hasPrefix("error: usage: rtt") == true)
+        #expect(await command("errors 99 REQUEST_TIMED_OUT")?.hasPrefix("error: ") == true)
+        #expect(await command("errors produce 40000")?.hasPrefix("error: ") == true)
+        #expect(await command("clear 300")?.hasPrefix("error: ") == true)
         #expect(try await producer.partitionCount(topic: "extra", timeout: .seconds(10)) == 3)
         await consumer.close()
         await producer.close(timeout: .seconds(5))
@@ -115,6 +120,42 @@ struct BrokerProcessTests {
         process.terminate()  // SIGTERM
         #expect(await eventually(timeout: .seconds(10)) { broker.exited.withLock { $0 } != nil })
         #expect(broker.exited.withLock { $0 } == 0)
+    }
+
+    @Test(
+        "a command whose answer nobody reads any more (stdout closed) ends the control channel, not the broker",
+        .enabled(if: brokerExecutable != nil, "sluice-broker is not built"))
+    func brokerSurvivesAClosedStdout() async throws {
+        let process = Process()
+        process.executableURL = brokerExecutable
+        process.arguments = ["--topic", "demo:1"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let exited = Mutex<Int32?>(nil)
+        process.terminationHandler = { process in exited.withLock { $0 = process.terminationStatus } }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The first line by hand, then the reading end closed, as `sluice-broker | head -1` does.
+        var first: [UInt8] = []
+        while first.last != UInt8(ascii: "\n") {
+            let byte = try #require(try output.fileHandleForReading.read(upToCount: 1))
+            first += byte
+        }
+        let bootstrap = String(decoding: first.dropLast(), as: UTF8.self)
+        #expect(bootstrap.hasPrefix("bootstrap="))
+        try output.fileHandleForReading.close()
+
+        input.fileHandleForWriting.write(Data("rtt 1 0\nrtt 1 0\n".utf8))
+        // Still serving: a client gets the topic's metadata, and the process has not ended.
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(bootstrapServers: [String(bootstrap.dropFirst("bootstrap=".count))]),
+            logger: testLogger, onDelivery: { _ in })
+        #expect(try await producer.partitionCount(topic: "demo", timeout: .seconds(10)) == 1)
+        await producer.close(timeout: .seconds(5))
+        #expect(exited.withLock { $0 } == nil)
     }
 
     @Test(
