@@ -43,6 +43,10 @@ final class BrokerRuntime: Sendable {
     /// Stops cleanly on SIGTERM and SIGINT, also on one that arrived (and was held) during
     /// start-up. Keep the returned sources alive.
     func installSignalHandlers() -> [any DispatchSourceSignal] {
+        // Looked for before the action is set to ignore, which discards a pending signal.
+        var pending = sigset_t()
+        sigpending(&pending)
+        let heldSignal = [SIGTERM, SIGINT].first { sigismember(&pending, $0) == 1 }
         var sources: [any DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {
             signal(signalNumber, SIG_IGN)
@@ -54,11 +58,6 @@ final class BrokerRuntime: Sendable {
             source.resume()
             sources.append(source)
         }
-        // Pending signals are discarded when their action is set to ignore, so one held during
-        // start-up is looked for first and honoured here.
-        var pending = sigset_t()
-        sigpending(&pending)
-        let heldSignal = [SIGTERM, SIGINT].first { sigismember(&pending, $0) == 1 }
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGTERM)
