@@ -72,9 +72,14 @@ public final class ChildProcess: Sendable {
     /// How the child ended, or `nil` while it runs.
     public var termination: Termination? { ended.state.withLock { $0.termination } }
 
-    /// Sends `signal` to the child (SIGKILL by default).
+    /// Sends `signal` to the child (SIGKILL by default), and to its process group when it leads
+    /// one (Foundation starts children in a group of their own): a child that is a wrapper
+    /// (a shell script, `swift run`) then takes the processes it started along.
     public func kill(_ signal: Int32 = SIGKILL) {
-        if termination == nil { Foundation.kill(process.processIdentifier, signal) }
+        guard termination == nil else { return }
+        let pid = process.processIdentifier
+        if getpgid(pid) == pid { Foundation.kill(-pid, signal) }
+        Foundation.kill(pid, signal)
     }
 
     /// Waits until the child ends.

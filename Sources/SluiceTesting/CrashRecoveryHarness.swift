@@ -116,8 +116,13 @@ public struct CrashRecoveryHarness: Sendable {
                 report.exitedBeforeKill.append(early)
             } else {
                 child.kill(SIGKILL)
-                _ = await child.wait()
-                report.killedWhileRunning += 1
+                // It may have ended by itself between the timer and the kill: count what it did.
+                let termination = await child.wait()
+                if termination.wasKilled {
+                    report.killedWhileRunning += 1
+                } else {
+                    report.exitedBeforeKill.append(termination)
+                }
             }
             index += 1
         }

@@ -9,11 +9,15 @@ public final class DevBrokerProcess: Sendable {
     private let process: Process
     private let input: FileHandle
     private let lines: LineBuffer
+    /// One command at a time: each answer belongs to the command before it.
+    private let commands = CommandLane()
     /// The bootstrap address other clients connect to.
     public let bootstrapServers: [String]
 
     /// Starts the broker with `topics` (name and partition count) and waits for its bootstrap address.
     public init(executable: String, topics: [(name: String, partitions: Int)], brokers: Int = 1, timeout: Duration = .seconds(30)) async throws {
+        // A command written after the broker exited must throw (EPIPE), not end this process.
+        signal(SIGPIPE, SIG_IGN)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         // The broker stops when this process's end of its stdin closes: also when this process dies.
@@ -46,10 +50,24 @@ public final class DevBrokerProcess: Sendable {
     }
 
     /// Sends one control command and returns the broker's answer line (`ok` or `error: …`).
+    ///
+    /// Commands from several tasks run one after another. The answer to a command that timed
+    /// out is skipped when it arrives, so it is never taken for a later command's.
     @discardableResult
     public func control(_ command: String, timeout: Duration = .seconds(10)) async throws -> String {
+        await commands.acquire()
+        defer { commands.release() }
+        while commands.unansweredCount > 0 {
+            guard await lines.nextLine(timeout: timeout) != nil else {
+                throw CocoaError(
+                    .fileReadUnknown,
+                    userInfo: [NSLocalizedDescriptionKey: "sluice-broker has not answered an earlier command; not sending '\(command)'"])
+            }
+            commands.unansweredCount -= 1
+        }
         try input.write(contentsOf: Data((command + "\n").utf8))
         guard let answer = await lines.nextLine(timeout: timeout) else {
+            commands.unansweredCount += 1
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "sluice-broker did not answer '\(command)'"])
         }
         return answer
@@ -64,6 +82,49 @@ public final class DevBrokerProcess: Sendable {
     }
 
     deinit { stop() }
+}
+
+/// Lets one control command at a time talk to the broker, and counts commands whose answer
+/// has not been read (see ``DevBrokerProcess/control(_:timeout:)``).
+private final class CommandLane: Sendable {
+    private struct State {
+        var isBusy = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var unanswered = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Commands sent whose answer was not read; only touched by the holder of the lane.
+    var unansweredCount: Int {
+        get { state.withLock { $0.unanswered } }
+        set { state.withLock { $0.unanswered = newValue } }
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isFree = state.withLock { state in
+                if !state.isBusy {
+                    state.isBusy = true
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if isFree { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.isBusy = false
+                return nil
+            }
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
 }
 
 /// Lines of a child's standard output, delivered in order.
