@@ -231,27 +231,24 @@ public final class KafkaConsumer: Sendable {
     /// Runs on the consumer's control thread: librdkafka waits for each partition's broker
     /// thread to take the pause, which may be busy connecting.
     public func pause(_ partitions: [KafkaTopicPartition]) async throws {
-        try checkOpen()
-        let client = client
-        try await controlThread.run { () throws -> Void in
-            let list = RDKafkaTopicPartitionList.make(partitions)
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_pause_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "pause") }
-            try RDKafkaTopicPartitionList.throwFirstError(list, "pause")
-        }
+        try await setFetching(partitions, paused: true)
     }
 
     /// Resumes fetching partitions paused with ``pause(_:)``, on the control thread as it.
     public func resume(_ partitions: [KafkaTopicPartition]) async throws {
+        try await setFetching(partitions, paused: false)
+    }
+
+    private func setFetching(_ partitions: [KafkaTopicPartition], paused: Bool) async throws {
         try checkOpen()
         let client = client
         try await controlThread.run { () throws -> Void in
             let list = RDKafkaTopicPartitionList.make(partitions)
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_resume_partitions(client.handle, list)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, "resume") }
-            try RDKafkaTopicPartitionList.throwFirstError(list, "resume")
+            let operation = paused ? "pause" : "resume"
+            let err = paused ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.rdKafka(err, operation) }
+            try RDKafkaTopicPartitionList.throwFirstError(list, operation)
         }
     }
 

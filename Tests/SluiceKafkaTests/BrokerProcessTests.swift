@@ -34,7 +34,7 @@ private final class LineReader: Sendable {
 
 /// A running `sluice-broker`: its stdin, its stdout's lines and its exit status once it exited.
 fileprivate final class LaunchedBroker: Sendable {
-    nonisolated(unsafe) let process: Process
+    let process: Process
     let input: Pipe
     let lines: LineReader
     let exited = Mutex<Int32?>(nil)
