@@ -15,6 +15,9 @@ public final class DevBrokerProcess: Sendable {
     public let bootstrapServers: [String]
 
     /// Starts the broker with `topics` (name and partition count) and waits for its bootstrap address.
+    ///
+    /// Sets SIGPIPE to be ignored in this process, so that a command written after the broker
+    /// exited throws (EPIPE) instead of ending the process.
     public init(executable: String, topics: [(name: String, partitions: Int)], brokers: Int = 1, timeout: Duration = .seconds(30)) async throws {
         // A command written after the broker exited must throw (EPIPE), not end this process.
         signal(SIGPIPE, SIG_IGN)
