@@ -96,12 +96,14 @@ final class DeliveryLoop: @unchecked Sendable {
     /// Runs `body` on the calling thread as the only thread handing out events; the delivery
     /// thread sleeps meanwhile (librdkafka stops waking it) and serves what is left afterwards.
     func servingOnThisThread<Result>(_ body: (Server) throws -> Result) throws -> Result {
-        try serving.withLock { _ in
+        // After the lock is released: woken while it is still held, the delivery thread finds it
+        // taken and sleeps up to its 100 ms timeout, and reports queued meanwhile wait as long.
+        defer {
+            enableWakeUps()
+            wake()
+        }
+        return try serving.withLock { _ in
             rd_kafka_queue_io_event_enable(queue, -1, nil, 0)
-            defer {
-                enableWakeUps()
-                wake()
-            }
             return try body(Server(loop: self))
         }
     }
