@@ -12,14 +12,26 @@ public struct ExactlyOnceReport<Key: Hashable & Sendable, Value: Equatable & Sen
     public var wrong: [Key: (expected: Value, found: Value)]
     /// Keys found but not expected.
     public var unexpected: [Key]
+    /// Output records that could not be read as results (see ``init(expected:found:unparsed:)``).
+    public var unparsedCount: Int
 
-    /// Whether every expected result appears exactly once with its value, and nothing else.
-    public var isExactlyOnce: Bool { missing.isEmpty && duplicated.isEmpty && wrong.isEmpty && unexpected.isEmpty }
+    /// Whether every expected result appears exactly once with its value, and nothing else:
+    /// no other result, and no output record that is not a result.
+    public var isExactlyOnce: Bool {
+        missing.isEmpty && duplicated.isEmpty && wrong.isEmpty && unexpected.isEmpty && unparsedCount == 0
+    }
 
     /// Compares `found` with `expected`.
-    public init(expected: [Key: Value], found: [(key: Key, value: Value)]) {
+    ///
+    /// - Parameters:
+    ///   - expected: Every result a correct run produces, by key.
+    ///   - found: The results read from the output.
+    ///   - unparsed: How many output records the caller could not read as results (a parser
+    ///     that returns `nil` drops them from `found`); any makes the report fail.
+    public init(expected: [Key: Value], found: [(key: Key, value: Value)], unparsed: Int = 0) {
         expectedCount = expected.count
         foundCount = found.count
+        unparsedCount = unparsed
         var seen: [Key: Int] = [:]
         var wrong: [Key: (expected: Value, found: Value)] = [:]
         var unexpected: [Key] = []
@@ -39,6 +51,7 @@ public struct ExactlyOnceReport<Key: Hashable & Sendable, Value: Equatable & Sen
 
     public var description: String {
         "expected=\(expectedCount) found=\(foundCount) missing=\(missing.count) duplicates=\(duplicated.count) wrong=\(wrong.count) unexpected=\(unexpected.count)"
+            + (unparsedCount > 0 ? " unparsed=\(unparsedCount)" : "")
             + (isExactlyOnce ? " OK" : " FAILED; e.g. missing \(missing.prefix(3)), duplicated \(Array(duplicated.keys.prefix(3))), wrong \(Array(wrong.prefix(3)))")
     }
 }

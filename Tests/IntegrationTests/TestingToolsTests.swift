@@ -34,6 +34,16 @@ struct TestingToolsTests {
         await #expect(throws: (any Error).self) { try await broker.control("rtt 1 0") }
     }
 
+    @Test("an output record that is not a result fails the exactly-once report")
+    func unparsedRecordsFailTheReport() {
+        let expected = ["a": 1, "b": 2]
+        let found: [(key: String, value: Int)] = [("a", 1), ("b", 2)]
+        #expect(ExactlyOnceReport(expected: expected, found: found).isExactlyOnce)
+        let report = ExactlyOnceReport(expected: expected, found: found, unparsed: 1)
+        #expect(!report.isExactlyOnce)
+        #expect(report.description.contains("unparsed=1"), "\(report)")
+    }
+
     @Test("the topic reader refuses a topic that lost records to retention unless told to allow it")
     func readerRefusesDeletedRecords() async throws {
         let cluster = try KafkaMockCluster(brokers: 1, logger: integrationLogger)
