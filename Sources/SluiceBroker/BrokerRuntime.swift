@@ -33,11 +33,18 @@ final class BrokerRuntime: Sendable {
     /// every thread inherits it): one arriving during start-up stays pending until
     /// ``installSignalHandlers()`` takes it over, instead of ending the process at once.
     static func holdShutdownSignals() {
+        setShutdownSignalsBlocked(true)
+    }
+
+    /// The signals that stop the broker cleanly.
+    private static let shutdownSignals = [SIGTERM, SIGINT]
+
+    /// Blocks or unblocks ``shutdownSignals`` in the calling thread.
+    private static func setShutdownSignalsBlocked(_ blocked: Bool) {
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+        for signalNumber in shutdownSignals { sigaddset(&set, signalNumber) }
+        pthread_sigmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nil)
     }
 
     /// Stops cleanly on SIGTERM and SIGINT, also on one that arrived (and was held) during
@@ -46,9 +53,9 @@ final class BrokerRuntime: Sendable {
         // Looked for before the action is set to ignore, which discards a pending signal.
         var pending = sigset_t()
         sigpending(&pending)
-        let heldSignal = [SIGTERM, SIGINT].first { sigismember(&pending, $0) == 1 }
+        let heldSignal = Self.shutdownSignals.first { sigismember(&pending, $0) == 1 }
         var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
+        for signalNumber in Self.shutdownSignals {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
             source.setEventHandler { [self] in
@@ -58,11 +65,7 @@ final class BrokerRuntime: Sendable {
             source.resume()
             sources.append(source)
         }
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        Self.setShutdownSignalsBlocked(false)
         if let heldSignal {
             logger.info("signal \(heldSignal) during start-up: shutting down")
             DispatchQueue.main.async { self.shutdown() }

@@ -147,10 +147,8 @@ public final class KafkaProducer: Sendable {
         let first = try await enqueue(count: batch.count) { [self] first, serve in
             // Checked again on the send thread, where a close or fatal error since the call
             // began would otherwise show only at the first record, after the ids were handed out.
+            // (close() marks the producer closed before it sets the client's closing flag.)
             try checkOpen()
-            if client.context.isClosing.load(ordering: .relaxed) {
-                throw KafkaError(.closed, "the producer closed before the batch was sent")
-            }
             beforeEnqueueing(first..<first + count)
             // Each distinct topic of the batch is looked up once, not once per record.
             let handles = batch.topics.map { topics.handle(named: $0) }
